@@ -1,0 +1,32 @@
+# newslens: the two commands a user needs.
+#   make run    set up, build, annotate corpus/ into output/annotations.jsonl, write output/report/
+#   make test   set up, build, run the tests
+ORT_VERSION := 1.32.0
+ORT_DIR := .onnxruntime
+ORT_LIB := $(ORT_DIR)/lib/libonnxruntime.so
+PYTHON ?= python3
+
+.PHONY: run test setup build clean-ort
+
+run: build
+	./target/release/newslens annotate corpus/ -o output/annotations.jsonl
+	./target/release/newslens report output/annotations.jsonl -o output/report/
+
+test: setup
+	cargo test --release
+
+build: setup
+	cargo build --release
+
+setup: $(ORT_LIB)
+
+# libonnxruntime.so comes from the PyPI onnxruntime wheel: download it, unzip the library.
+$(ORT_LIB):
+	rm -rf $(ORT_DIR)/wheel && mkdir -p $(ORT_DIR)/wheel $(ORT_DIR)/lib
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: --dest $(ORT_DIR)/wheel onnxruntime==$(ORT_VERSION)
+	cd $(ORT_DIR)/wheel && $(PYTHON) -m zipfile -e onnxruntime-*.whl unpacked
+	cp $(ORT_DIR)/wheel/unpacked/onnxruntime/capi/libonnxruntime.so.* $(ORT_LIB)
+	rm -rf $(ORT_DIR)/wheel
+
+clean-ort:
+	rm -rf $(ORT_DIR)

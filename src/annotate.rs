@@ -1,0 +1,343 @@
+//! One batch of articles through NER and sentiment, in parallel: the only place that knows
+//! about threads. Model inputs from all articles of a batch are sorted by length and run in
+//! fixed batches, so results do not depend on the thread count.
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::input::Article;
+use crate::model::{Batch, Model, ModelError, Piece};
+use crate::ner::{group_mentions, Ner, RawMention, Windows};
+use crate::schema::{Annotation, ChromeLine, Entity, Mention, Models, Probabilities, RunMeta, SentenceAnnotation};
+use crate::sentiment::{aggregate, Query, SentimentModel};
+use crate::text::{segment, CharIndex, ChromeRules, Segmented, Span};
+
+/// How the sentiment towards an entity is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EntitySentiment {
+    /// The sentiment model reads each sentence with the mention marked (needs a targeted model).
+    Targeted,
+    /// The mean tone of the sentences that mention the entity.
+    Sentence,
+}
+
+/// What a [`Pipeline`] is built from.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// NER model directory.
+    pub ner_model: PathBuf,
+    /// Sentiment model directory.
+    pub sentiment_model: PathBuf,
+    /// Worker threads (one ONNX session per model per worker).
+    pub threads: usize,
+    /// Sequences per model call.
+    pub batch_size: usize,
+    /// Site-chrome rules.
+    pub chrome: ChromeRules,
+    /// Entity sentiment method.
+    pub entity_sentiment: EntitySentiment,
+}
+
+/// Counters of model work, for progress and benchmarks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Work {
+    /// Tokens fed to the models (padding excluded).
+    pub tokens: usize,
+}
+
+/// The loaded models and settings.
+pub struct Pipeline {
+    ner: Ner,
+    sentiment: SentimentModel,
+    chrome: ChromeRules,
+    pool: rayon::ThreadPool,
+    batch_size: usize,
+    entity_sentiment: EntitySentiment,
+}
+
+impl Pipeline {
+    /// Loads both models; fails before any output if either is missing or broken.
+    pub fn new(cfg: PipelineConfig) -> Result<Self, ModelError> {
+        let threads = cfg.threads.max(1);
+        let ner = Ner::new(Model::load(&cfg.ner_model, threads)?);
+        let sentiment = SentimentModel::new(Model::load(&cfg.sentiment_model, threads)?, &cfg.sentiment_model)?;
+        let entity_sentiment = if sentiment.targeted() { cfg.entity_sentiment } else { EntitySentiment::Sentence };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| ModelError::Runtime(format!("cannot start {threads} worker threads: {e}")))?;
+        Ok(Pipeline { ner, sentiment, chrome: cfg.chrome, pool, batch_size: cfg.batch_size.max(1), entity_sentiment })
+    }
+
+    /// The models' `name@version`.
+    pub fn models(&self) -> Models {
+        Models { ner: self.ner.model().config.id(), sentiment: self.sentiment.model().config.id() }
+    }
+
+    /// The NER stage (used by the evaluator).
+    pub fn ner(&self) -> &Ner {
+        &self.ner
+    }
+
+    /// The sentiment stage (used by the evaluator).
+    pub fn sentiment(&self) -> &SentimentModel {
+        &self.sentiment
+    }
+
+    /// Runs `f` on the pipeline's worker threads.
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(f)
+    }
+
+    /// Annotates a batch of articles; output order follows input order.
+    pub fn annotate(&self, articles: &[Article]) -> Result<(Vec<Annotation>, Work), ModelError> {
+        self.pool.install(|| self.annotate_inner(articles))
+    }
+
+    /// NER mentions of each text (no sentence splitting, no chrome): used by the evaluator.
+    pub fn mentions(&self, texts: &[&str]) -> Result<Vec<Vec<RawMention>>, ModelError> {
+        self.pool.install(|| {
+            let windows = texts.par_iter().map(|t| self.ner.windows(t)).collect::<Result<Vec<_>, _>>()?;
+            self.run_ner(texts, &windows).map(|(m, _)| m)
+        })
+    }
+
+    fn run_ner(&self, texts: &[&str], windows: &[Windows]) -> Result<(Vec<Vec<RawMention>>, usize), ModelError> {
+        let pieces: Vec<Vec<Piece>> = windows.par_iter().map(|w| self.ner.pieces(w)).collect();
+        let flat: Vec<&Piece> = pieces.iter().flatten().collect();
+        let tokens = flat.iter().map(|p| p.ids.len()).sum();
+        let mut logits = run_sorted(self.ner.model(), &flat, self.batch_size)?.into_iter();
+        let per_article: Vec<Vec<Vec<f32>>> = pieces.iter().map(|p| logits.by_ref().take(p.len()).collect()).collect();
+        let mentions = (0..texts.len())
+            .into_par_iter()
+            .map(|i| self.ner.decode(texts[i], &windows[i], &per_article[i]))
+            .collect();
+        Ok((mentions, tokens))
+    }
+
+    fn annotate_inner(&self, articles: &[Article]) -> Result<(Vec<Annotation>, Work), ModelError> {
+        let texts: Vec<&str> = articles.iter().map(|a| a.text.as_str()).collect();
+        let prepared: Vec<(Segmented, Windows)> = texts
+            .par_iter()
+            .map(|t| Ok((segment(t, &self.chrome), self.ner.windows(t)?)))
+            .collect::<Result<_, ModelError>>()?;
+        let windows: Vec<Windows> = prepared.iter().map(|p| p.1.clone()).collect();
+        let (mentions, mut tokens) = self.run_ner(&texts, &windows)?;
+
+        // Mentions in content sentences only, grouped into entities.
+        let docs: Vec<Doc> = prepared
+            .into_par_iter()
+            .zip(mentions)
+            .enumerate()
+            .map(|(i, ((seg, _), found))| Doc::new(texts[i], seg, found))
+            .collect();
+
+        // Every sentiment query of the batch, with its owner.
+        let mut queries: Vec<(Owner, Query)> = Vec::new();
+        for (d, doc) in docs.iter().enumerate() {
+            for (s, &span) in doc.seg.sentences.iter().enumerate() {
+                for q in self.sentiment.sentence_queries(texts[d], span)? {
+                    queries.push((Owner::Sentence(d, s), q));
+                }
+            }
+            if self.entity_sentiment == EntitySentiment::Targeted {
+                for (g, group) in doc.groups.iter().enumerate() {
+                    let mut seen = Vec::new();
+                    for &m in &group.members {
+                        let s = doc.sentence_of[m];
+                        if seen.contains(&s) {
+                            continue;
+                        }
+                        seen.push(s);
+                        let sent = doc.seg.sentences[s];
+                        let span = doc.mentions[m].span;
+                        let ctx = Span::new(sent.start.min(span.start), sent.end.max(span.end));
+                        queries.push((Owner::Entity(d, g), self.sentiment.target_query(texts[d], ctx, span)?));
+                    }
+                }
+            }
+        }
+        let refs: Vec<&Query> = queries.iter().map(|(_, q)| q).collect();
+        tokens += refs.iter().map(|q| q.piece.ids.len()).sum::<usize>();
+        let probs = self.sentiment.classify(&refs, self.batch_size)?;
+
+        let mut sentence_parts: Vec<Vec<Vec<(Probabilities, f64)>>> =
+            docs.iter().map(|d| vec![Vec::new(); d.seg.sentences.len()]).collect();
+        let mut entity_parts: Vec<Vec<Vec<(Probabilities, f64)>>> =
+            docs.iter().map(|d| vec![Vec::new(); d.groups.len()]).collect();
+        for ((owner, q), p) in queries.iter().zip(probs) {
+            match *owner {
+                Owner::Sentence(d, s) => sentence_parts[d][s].push((p, q.weight)),
+                Owner::Entity(d, g) => entity_parts[d][g].push((p, 1.0)),
+            }
+        }
+        let run = RunMeta {
+            models: self.models(),
+            offsets: "char".into(),
+            entity_sentiment: match self.entity_sentiment {
+                EntitySentiment::Targeted => "targeted".into(),
+                EntitySentiment::Sentence => "sentence".into(),
+            },
+        };
+        let out = docs
+            .into_par_iter()
+            .zip(sentence_parts)
+            .zip(entity_parts)
+            .zip(articles)
+            .map(|(((doc, sp), ep), article)| doc.annotation(article, sp, ep, run.clone()))
+            .collect();
+        Ok((out, Work { tokens }))
+    }
+}
+
+enum Owner {
+    Sentence(usize, usize),
+    Entity(usize, usize),
+}
+
+/// One article between the model stages.
+struct Doc {
+    seg: Segmented,
+    mentions: Vec<RawMention>,
+    sentence_of: Vec<usize>,
+    groups: Vec<crate::ner::Group>,
+}
+
+impl Doc {
+    fn new(text: &str, seg: Segmented, found: Vec<RawMention>) -> Doc {
+        let mut mentions = Vec::new();
+        let mut sentence_of = Vec::new();
+        for m in found {
+            // The sentence holding the mention's start; mentions in chrome lines are dropped.
+            let idx = seg.sentences.partition_point(|s| s.end <= m.span.start);
+            if idx < seg.sentences.len() && seg.sentences[idx].start <= m.span.start {
+                sentence_of.push(idx);
+                mentions.push(m);
+            }
+        }
+        let texts: Vec<&str> = mentions.iter().map(|m| m.span.of(text)).collect();
+        let groups = group_mentions(&mentions, &texts);
+        Doc { seg, mentions, sentence_of, groups }
+    }
+
+    fn annotation(
+        self,
+        article: &Article,
+        sentence_parts: Vec<Vec<(Probabilities, f64)>>,
+        entity_parts: Vec<Vec<(Probabilities, f64)>>,
+        run: RunMeta,
+    ) -> Annotation {
+        let text = &article.text;
+        let idx = CharIndex::new(text);
+        let chars = |s: Span| (idx.char_of(s.start), idx.char_of(s.end));
+        let sentence_probs: Vec<crate::schema::Sentiment> = sentence_parts.into_iter().map(aggregate).collect();
+        let sentences: Vec<SentenceAnnotation> = self
+            .seg
+            .sentences
+            .iter()
+            .zip(&sentence_probs)
+            .map(|(&s, sent)| {
+                let (start, end) = chars(s);
+                SentenceAnnotation { start, end, sentiment: sent.clone() }
+            })
+            .collect();
+        let doc_sentiment = aggregate(self.seg.sentences.iter().zip(&sentence_probs).map(|(s, p)| {
+            (p.probabilities, (s.end - s.start) as f64)
+        }));
+        let len = text.len().max(1) as f64;
+        let weight = |m: &RawMention| 1.0 + (1.0 - m.span.start as f64 / len);
+        let total: f64 = self.mentions.iter().map(weight).sum::<f64>().max(1e-12);
+        let mut entities: Vec<Entity> = self
+            .groups
+            .iter()
+            .zip(entity_parts)
+            .map(|(g, parts)| {
+                let parts = if parts.is_empty() {
+                    let mut ss: Vec<usize> = g.members.iter().map(|&m| self.sentence_of[m]).collect();
+                    ss.dedup();
+                    ss.iter().map(|&s| (sentence_probs[s].probabilities, 1.0)).collect()
+                } else {
+                    parts
+                };
+                let mentions: Vec<Mention> = g
+                    .members
+                    .iter()
+                    .map(|&m| {
+                        let rm = &self.mentions[m];
+                        let (start, end) = chars(rm.span);
+                        Mention {
+                            start,
+                            end,
+                            text: rm.span.of(text).to_string(),
+                            label: rm.label.clone(),
+                            score: (rm.score as f64 * 1e4).round() / 1e4,
+                            sentence: self.sentence_of[m],
+                        }
+                    })
+                    .collect();
+                let salience = g.members.iter().map(|&m| weight(&self.mentions[m])).sum::<f64>() / total;
+                Entity {
+                    text: g.name.clone(),
+                    label: g.label.clone(),
+                    salience: (salience * 1e4).round() / 1e4,
+                    count: mentions.len(),
+                    sentiment: aggregate(parts),
+                    mentions,
+                }
+            })
+            .collect();
+        entities.sort_by(|a, b| b.salience.total_cmp(&a.salience).then(a.mentions[0].start.cmp(&b.mentions[0].start)));
+        let chrome = self
+            .seg
+            .chrome
+            .iter()
+            .map(|&s| {
+                let (start, end) = chars(s);
+                ChromeLine { start, end, text: s.of(text).to_string() }
+            })
+            .collect();
+        Annotation {
+            id: article.id.clone(),
+            meta: article.meta.clone(),
+            chars: idx.char_of(text.len()),
+            sentiment: doc_sentiment,
+            sentences,
+            entities,
+            chrome,
+            run,
+        }
+    }
+}
+
+/// Runs `pieces` through `model` in batches of similar length (in parallel on the current
+/// rayon pool); returns each piece's logits, in input order, cut to the piece's own length.
+pub fn run_sorted(model: &Model, pieces: &[&Piece], batch_size: usize) -> Result<Vec<Vec<f32>>, ModelError> {
+    let mut order: Vec<usize> = (0..pieces.len()).collect();
+    order.sort_by_key(|&i| (pieces[i].ids.len(), i));
+    let chunks: Vec<&[usize]> = order.chunks(batch_size.max(1)).collect();
+    let results: Vec<Vec<(usize, Vec<f32>)>> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let batch_pieces: Vec<&Piece> = chunk.iter().map(|&i| pieces[i]).collect();
+            let batch = Batch::new(&batch_pieces);
+            let (logits, per_row) = model.run(&batch)?;
+            let row_len = logits.len() / batch.rows().max(1);
+            let per_pos = row_len / per_row.max(1);
+            Ok(chunk
+                .iter()
+                .enumerate()
+                .map(|(r, &i)| {
+                    let row = &logits[r * row_len..(r + 1) * row_len];
+                    let keep = if per_row == 1 { row_len } else { pieces[i].ids.len() * per_pos };
+                    (i, row[..keep].to_vec())
+                })
+                .collect())
+        })
+        .collect::<Result<_, ModelError>>()?;
+    let mut out = vec![Vec::new(); pieces.len()];
+    for (i, l) in results.into_iter().flatten() {
+        out[i] = l;
+    }
+    Ok(out)
+}

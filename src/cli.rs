@@ -1,0 +1,107 @@
+//! Every command and flag, documented in one place.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::EntitySentiment;
+
+/// Named entities and entity-level sentiment for news articles, on ONNX Runtime.
+///
+/// Exit codes: 0 all input annotated; 1 a fatal error (bad model, unwritable output, usage);
+/// 3 some inputs were rejected (listed on stderr and in the rejects file), the rest annotated.
+#[derive(Debug, Parser)]
+#[command(name = "newslens", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Annotate articles: a folder of .txt files (recursive), a JSONL file, or - for JSONL on stdin.
+    Annotate(AnnotateArgs),
+    /// Score the shipped (or given) models on gold data.
+    Eval {
+        /// What to evaluate.
+        #[command(subcommand)]
+        what: EvalCommand,
+    },
+}
+
+/// Model selection and threading, shared by `annotate` and `eval`.
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// NER model directory (model.onnx, tokenizer.json, config.json) [default: models/ner].
+    #[arg(long, value_name = "DIR")]
+    pub ner_model: Option<PathBuf>,
+    /// Sentiment model directory [default: models/sentiment].
+    #[arg(long, value_name = "DIR")]
+    pub sentiment_model: Option<PathBuf>,
+    /// Worker threads; each runs its own single-threaded ONNX session (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Sequences per model call.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+}
+
+/// `newslens annotate`.
+#[derive(Debug, clap::Args)]
+pub struct AnnotateArgs {
+    /// Input: a folder of .txt files (with optional manifest.jsonl), a .jsonl file, or -.
+    pub input: PathBuf,
+    /// Output JSONL file [default: stdout].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Keep the output file and skip ids already in it.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
+    /// Where rejected inputs are listed [default: <output>.rejects.jsonl; none for stdout].
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    #[command(flatten)]
+    pub models: ModelArgs,
+    /// Articles read and annotated together (larger: better batching, more memory).
+    #[arg(long, default_value_t = 64)]
+    pub articles_per_batch: usize,
+    /// How entity sentiment is computed.
+    #[arg(long, value_enum, default_value_t = EntitySentiment::Targeted)]
+    pub entity_sentiment: EntitySentiment,
+    /// More site-chrome rules: a file of regular expressions, one a line, matched against whole lines.
+    #[arg(long, value_name = "FILE")]
+    pub chrome_rules: Option<PathBuf>,
+    /// Treat no line as site chrome.
+    #[arg(long, conflicts_with = "chrome_rules")]
+    pub keep_chrome: bool,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `newslens eval ...`.
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Entity-level precision, recall and F1 on a CoNLL-2003 file.
+    Ner {
+        /// The CoNLL file (token ... tag columns, IOB2).
+        file: PathBuf,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        models: ModelArgs,
+    },
+    /// Accuracy and macro-F1 on SST-2 (.tsv) or NewsMTSC (.jsonl, targeted).
+    Sentiment {
+        /// The gold file.
+        file: PathBuf,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        models: ModelArgs,
+    },
+}

@@ -1,0 +1,134 @@
+//! `newslens eval sentiment`: SST-2 TSV (binary: positive vs negative probability) or
+//! NewsMTSC JSONL (targeted, three classes): accuracy and macro-F1.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::Prf;
+use crate::sentiment::Query;
+use crate::text::{CharIndex, Span};
+use crate::Pipeline;
+
+/// The sentiment scores.
+#[derive(Debug, Clone, Serialize)]
+pub struct SentimentReport {
+    /// The model, `name@version`.
+    pub model: String,
+    /// The gold file.
+    pub file: String,
+    /// `sst2` (binary sentences) or `newsmtsc` (targeted, three classes).
+    pub task: String,
+    /// Items scored.
+    pub examples: usize,
+    /// Accuracy.
+    pub accuracy: f64,
+    /// Macro-F1 over the classes.
+    pub macro_f1: f64,
+    /// Scores per class.
+    pub per_label: BTreeMap<String, Prf>,
+}
+
+/// Undoes SST-2's PTB tokenisation the way training did (`-lrb-`, split contractions).
+fn detok(s: &str) -> String {
+    let s = s.replace("-lrb-", "(").replace("-rrb-", ")");
+    let mut out = s.clone();
+    for c in ["n't", "'s", "'re", "'ve", "'ll", "'d", "'m"] {
+        out = out.replace(&format!(" {c} "), &format!("{c} "));
+        if let Some(stripped) = out.strip_suffix(&format!(" {c}")) {
+            out = format!("{stripped}{c}");
+        }
+    }
+    out.trim().to_string()
+}
+
+/// Scores the sentiment model on `path` (`.tsv`: SST-2; `.jsonl`: NewsMTSC).
+pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentReport, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let model = pipeline.sentiment();
+    let is_tsv = path.extension().is_some_and(|e| e == "tsv");
+    // (queries of one item, gold class) with classes 0 negative, 1 neutral, 2 positive.
+    let mut items: Vec<(Vec<Query>, usize)> = Vec::new();
+    let err = |n: usize, m: &str| format!("{}:{}: {m}", path.display(), n + 1);
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if is_tsv {
+            let Some((a, b)) = line.split_once('\t') else { return Err(err(n, "expected two tab-separated columns")) };
+            let (label, sentence) = match (a.trim().parse::<usize>(), b.trim().parse::<usize>()) {
+                (Ok(l), _) => (l, b),
+                (_, Ok(l)) => (l, a),
+                _ if n == 0 => continue, // header
+                _ => return Err(err(n, "no 0/1 label column")),
+            };
+            let s = detok(sentence);
+            let q = model.sentence_queries(&s, Span::new(0, s.len())).map_err(|e| e.to_string())?;
+            items.push((q, if label == 1 { 2 } else { 0 }));
+        } else {
+            let rec: serde_json::Value = serde_json::from_str(line).map_err(|e| err(n, &format!("not JSON: {e}")))?;
+            let sentence = rec["sentence_normalized"].as_str().ok_or_else(|| err(n, "no sentence_normalized"))?;
+            let idx = CharIndex::new(sentence);
+            let byte_of = |c: u64| idx.byte_of(c as usize);
+            for t in rec["targets"].as_array().ok_or_else(|| err(n, "no targets"))? {
+                let (Some(from), Some(to), Some(pol)) = (t["from"].as_u64(), t["to"].as_u64(), t["polarity"].as_f64()) else {
+                    return Err(err(n, "target without from/to/polarity"));
+                };
+                let gold = match pol as i64 {
+                    2 => 0,
+                    4 => 1,
+                    6 => 2,
+                    _ => return Err(err(n, "polarity must be 2, 4 or 6")),
+                };
+                let (Some(a), Some(b)) = (byte_of(from), byte_of(to)) else { return Err(err(n, "target offsets out of range")) };
+                let q = model.target_query(sentence, Span::new(0, sentence.len()), Span::new(a, b)).map_err(|e| e.to_string())?;
+                items.push((vec![q], gold));
+            }
+        }
+    }
+    let refs: Vec<&Query> = items.iter().flat_map(|(q, _)| q).collect();
+    let probs = pipeline.install(|| model.classify(&refs, 32)).map_err(|e| e.to_string())?;
+    let mut probs = probs.into_iter();
+    let mut pairs = Vec::new();
+    for (qs, gold) in &items {
+        let parts: Vec<_> = qs.iter().map(|q| (probs.next().expect("one result per query"), q.weight)).collect();
+        let p = crate::sentiment::aggregate(parts).probabilities;
+        let pred = if is_tsv {
+            if p.positive > p.negative { 2 } else { 0 }
+        } else if p.negative >= p.neutral && p.negative >= p.positive {
+            0
+        } else if p.positive > p.neutral {
+            2
+        } else {
+            1
+        };
+        pairs.push((pred, *gold));
+    }
+    let classes: &[(usize, &str)] = if is_tsv { &[(0, "negative"), (2, "positive")] } else { &[(0, "negative"), (1, "neutral"), (2, "positive")] };
+    let mut per_label = BTreeMap::new();
+    for &(c, name) in classes {
+        let tp = pairs.iter().filter(|&&(p, g)| p == c && g == c).count();
+        let fp = pairs.iter().filter(|&&(p, g)| p == c && g != c).count();
+        let fn_ = pairs.iter().filter(|&&(p, g)| p != c && g == c).count();
+        per_label.insert(name.to_string(), Prf::new(tp, fp, fn_));
+    }
+    let correct = pairs.iter().filter(|(p, g)| p == g).count();
+    Ok(SentimentReport {
+        model: pipeline.models().sentiment,
+        file: path.display().to_string(),
+        task: if is_tsv { "sst2".into() } else { "newsmtsc".into() },
+        examples: pairs.len(),
+        accuracy: correct as f64 / pairs.len().max(1) as f64,
+        macro_f1: per_label.values().map(|p| p.f1).sum::<f64>() / classes.len() as f64,
+        per_label,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ptb_contractions_are_rejoined() {
+        assert_eq!(super::detok("it 's a -lrb- fine -rrb- film , is n't it"), "it's a ( fine ) film , isn't it");
+    }
+}

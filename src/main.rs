@@ -1,0 +1,215 @@
+//! The `newslens` command: parses flags, wires the stages, maps errors to exit codes.
+
+mod cli;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use cli::{AnnotateArgs, Cli, Command, EvalCommand, ModelArgs};
+use newslens::input::{self, Article, InputError};
+use newslens::output::{write_rejects, Writer};
+use newslens::text::ChromeRules;
+use newslens::{EntitySentiment, Pipeline, PipelineConfig};
+
+/// Exit code when some inputs were rejected.
+const EXIT_REJECTS: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Annotate(args) => annotate(args),
+        Command::Eval { what } => eval(what).map(|_| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("newslens: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A model directory: the flag, or `models/<name>` in the current folder or the project.
+fn model_dir(flag: &Option<PathBuf>, name: &str) -> PathBuf {
+    if let Some(p) = flag {
+        return p.clone();
+    }
+    let local = Path::new("models").join(name);
+    if local.is_dir() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(name)
+}
+
+fn pipeline(m: &ModelArgs, chrome: ChromeRules, entity_sentiment: EntitySentiment) -> Result<Pipeline> {
+    let threads = if m.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { m.threads };
+    Ok(Pipeline::new(PipelineConfig {
+        ner_model: model_dir(&m.ner_model, "ner"),
+        sentiment_model: model_dir(&m.sentiment_model, "sentiment"),
+        threads,
+        batch_size: m.batch_size,
+        chrome,
+        entity_sentiment,
+    })?)
+}
+
+fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
+    let chrome = match (&args.chrome_rules, args.keep_chrome) {
+        (_, true) => ChromeRules::none(),
+        (Some(f), _) => ChromeRules::with_file(f).map_err(anyhow::Error::msg)?,
+        (None, false) => ChromeRules::default(),
+    };
+    let pipeline = pipeline(&args.models, chrome, args.entity_sentiment)?;
+    let articles = input::open(&args.input).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (mut writer, done) = match &args.output {
+        Some(p) => Writer::file(p, args.resume).with_context(|| format!("{}: cannot write the output", p.display()))?,
+        None => (Writer::stdout(), HashSet::new()),
+    };
+    let rejects_path = args.rejects.clone().or_else(|| {
+        args.output.as_ref().map(|o| {
+            let stem = o.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            o.with_file_name(format!("{stem}.rejects.jsonl"))
+        })
+    });
+
+    let bar = progress(args.quiet, input::count(&args.input));
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut rejects: Vec<InputError> = Vec::new();
+    let (mut written, mut skipped, mut tokens) = (0usize, 0usize, 0usize);
+    let started = Instant::now();
+    let mut pending: Vec<Article> = Vec::new();
+    let mut flush = |pending: &mut Vec<Article>, writer: &mut Writer| -> Result<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let (annotations, work) = pipeline.annotate(pending)?;
+        for a in &annotations {
+            writer.write(a).context("cannot write the output")?;
+        }
+        writer.flush().context("cannot write the output")?;
+        written += annotations.len();
+        tokens += work.tokens;
+        bar.inc(pending.len() as u64);
+        let secs = started.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("{:.0} tokens/s", tokens as f64 / secs));
+        pending.clear();
+        Ok(())
+    };
+    for item in articles {
+        match item {
+            Ok(a) if done.contains(&a.id) => {
+                skipped += 1;
+                bar.inc(1);
+            }
+            Ok(a) if !seen.insert(a.id.clone()) => {
+                let (file, line) = split_origin(&a.origin);
+                let e = InputError { id: Some(a.id.clone()), ..InputError::new(file, line, "duplicate id: an earlier article has the same id; ids must be unique") };
+                bar.suspend(|| eprintln!("newslens: rejected: {e}"));
+                rejects.push(e);
+                bar.inc(1);
+            }
+            Ok(a) => {
+                pending.push(a);
+                if pending.len() >= args.articles_per_batch.max(1) {
+                    flush(&mut pending, &mut writer)?;
+                }
+            }
+            Err(e) => {
+                bar.suspend(|| eprintln!("newslens: rejected: {e}"));
+                rejects.push(e);
+                bar.inc(1);
+            }
+        }
+    }
+    flush(&mut pending, &mut writer)?;
+    bar.finish_and_clear();
+
+    let secs = started.elapsed().as_secs_f64();
+    let mut summary = format!("newslens: annotated {written} articles in {secs:.1} s");
+    if skipped > 0 {
+        summary += &format!(", skipped {skipped} already in the output");
+    }
+    if let Some(p) = writer.path() {
+        summary += &format!(" -> {}", p.display());
+    }
+    if !args.quiet {
+        eprintln!("{summary}");
+    }
+    if rejects.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("newslens: {} input(s) rejected:", rejects.len());
+    for r in &rejects {
+        eprintln!("  {r}");
+    }
+    if let Some(p) = rejects_path {
+        write_rejects(&p, &rejects).with_context(|| format!("{}: cannot write the rejects file", p.display()))?;
+        eprintln!("newslens: rejects listed in {}", p.display());
+    }
+    Ok(ExitCode::from(EXIT_REJECTS))
+}
+
+fn split_origin(origin: &str) -> (String, Option<usize>) {
+    match origin.rsplit_once(':') {
+        Some((f, l)) if l.parse::<usize>().is_ok() => (f.to_string(), l.parse().ok()),
+        _ => (origin.to_string(), None),
+    }
+}
+
+fn progress(quiet: bool, total: Option<u64>) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
+        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+    };
+    let style = if total.is_some() {
+        "{spinner} {pos}/{len} articles [{elapsed_precise}] {wide_bar} {msg} ETA {eta}"
+    } else {
+        "{spinner} {pos} articles [{elapsed_precise}] {msg}"
+    };
+    bar.set_style(ProgressStyle::with_template(style).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar
+}
+
+fn eval(what: EvalCommand) -> Result<()> {
+    let (file, json, models, ner) = match what {
+        EvalCommand::Ner { file, json, models } => (file, json, models, true),
+        EvalCommand::Sentiment { file, json, models } => (file, json, models, false),
+    };
+    let pipeline = pipeline(&models, ChromeRules::none(), EntitySentiment::Targeted)?;
+    let started = Instant::now();
+    if ner {
+        let r = newslens::eval::eval_ner(&pipeline, &file).map_err(anyhow::Error::msg)?;
+        if json {
+            println!("{}", serde_json::to_string(&r)?);
+        } else {
+            println!("{} on {} ({} documents, {} sentences, {:.0} s)", r.model, r.file, r.documents, r.sentences, started.elapsed().as_secs_f64());
+            println!("{:<8} {:>9} {:>9} {:>9} {:>8}", "label", "precision", "recall", "f1", "support");
+            for (l, p) in &r.per_label {
+                println!("{:<8} {:>9.4} {:>9.4} {:>9.4} {:>8}", l, p.precision, p.recall, p.f1, p.support);
+            }
+            println!("{:<8} {:>9.4} {:>9.4} {:>9.4}", "micro", r.precision, r.recall, r.f1);
+        }
+    } else {
+        let r = newslens::eval::eval_sentiment(&pipeline, &file).map_err(anyhow::Error::msg)?;
+        if json {
+            println!("{}", serde_json::to_string(&r)?);
+        } else {
+            println!("{} on {} ({}, {} examples, {:.0} s)", r.model, r.file, r.task, r.examples, started.elapsed().as_secs_f64());
+            println!("{:<9} {:>9} {:>9} {:>9} {:>8}", "label", "precision", "recall", "f1", "support");
+            for (l, p) in &r.per_label {
+                println!("{:<9} {:>9.4} {:>9.4} {:>9.4} {:>8}", l, p.precision, p.recall, p.f1, p.support);
+            }
+            println!("accuracy {:.4}  macro-F1 {:.4}", r.accuracy, r.macro_f1);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! `config.json` of a model directory: labels and how inputs are formed.
+//!
+//! Reads the newslens fields and falls back to a Hugging Face `config.json` (`id2label`), so a
+//! user's exported BERT/DistilBERT/RoBERTa model loads the same way.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::ModelError;
+
+/// What the model is fed as `token_type_ids` (when its graph takes that input).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenTypes {
+    /// Casing classes of each token (the newslens NER models).
+    Casing,
+    /// 0 for the first segment, 1 for the second (standard BERT).
+    Segments,
+}
+
+/// What newslens needs to know about a model.
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    /// Model name, reported in the output's `meta.models`.
+    pub name: String,
+    /// Model version.
+    pub version: String,
+    /// Output labels, by logit index.
+    pub labels: Vec<String>,
+    /// Longest input in tokens, special tokens included.
+    pub max_length: usize,
+    /// How `token_type_ids` are formed.
+    pub token_types: TokenTypes,
+    /// Markers put around a mention for targeted sentiment, if the model was trained for it.
+    pub target_markers: Option<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct RawConfig {
+    name: Option<String>,
+    version: Option<String>,
+    labels: Option<Vec<String>>,
+    id2label: Option<BTreeMap<String, String>>,
+    max_length: Option<usize>,
+    max_position_embeddings: Option<usize>,
+    token_type_ids: Option<String>,
+    target_markers: Option<(String, String)>,
+    #[serde(rename = "_name_or_path")]
+    name_or_path: Option<String>,
+}
+
+impl ModelConfig {
+    /// Reads `config.json` in `dir`.
+    pub fn load(dir: &Path) -> Result<Self, ModelError> {
+        let path = dir.join("config.json");
+        let err = |message: String| ModelError::File { path: path.clone(), message };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| err(format!("cannot read ({e}); a model directory needs model.onnx, tokenizer.json and config.json")))?;
+        let raw: RawConfig =
+            serde_json::from_str(&text).map_err(|e| err(format!("not a valid model config: {e}")))?;
+        let labels = match (raw.labels, raw.id2label) {
+            (Some(l), _) => l,
+            (None, Some(map)) => {
+                let mut pairs: Vec<(usize, String)> = Vec::new();
+                for (k, v) in map {
+                    let i = k.parse().map_err(|_| err(format!("id2label key {k:?} is not a number")))?;
+                    pairs.push((i, v));
+                }
+                pairs.sort();
+                if pairs.iter().enumerate().any(|(i, (k, _))| i != *k) {
+                    return Err(err("id2label must number labels 0, 1, 2, ... without gaps".into()));
+                }
+                pairs.into_iter().map(|(_, v)| v).collect()
+            }
+            (None, None) => return Err(err("no `labels` list (or Hugging Face `id2label`) in the config".into())),
+        };
+        if labels.is_empty() {
+            return Err(err("the label list is empty".into()));
+        }
+        let token_types = match raw.token_type_ids.as_deref() {
+            Some("casing") => TokenTypes::Casing,
+            Some("segments") | Some("zeros") | None => TokenTypes::Segments,
+            Some(other) => {
+                return Err(err(format!("token_type_ids {other:?} unknown: use \"casing\" or \"segments\"")))
+            }
+        };
+        let fallback_name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+        Ok(Self {
+            name: raw.name.or(raw.name_or_path).or(fallback_name).unwrap_or_else(|| "model".into()),
+            version: raw.version.unwrap_or_else(|| "unversioned".into()),
+            labels,
+            max_length: raw.max_length.or(raw.max_position_embeddings).unwrap_or(512).clamp(8, 512),
+            token_types,
+            target_markers: raw.target_markers,
+        })
+    }
+
+    /// `name@version`, as reported in the output.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}

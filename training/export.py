@@ -1,0 +1,82 @@
+"""Export a fine-tuned model to ONNX, quantise it to int8 per channel, write models/<name>/.
+
+    python export.py ner        # work/ner       -> models/ner/
+    python export.py sentiment  # work/sentiment -> models/sentiment/
+The fp32 graph stays in work/<name>/onnx-fp32/ for the int8-vs-fp32 comparison.
+"""
+import argparse
+import json
+import shutil
+
+import torch
+from onnxruntime.quantization import QuantType, quantize_dynamic
+from tokenizers import Tokenizer
+from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
+
+from common import MODELS, N_CASING, WORK, write_json
+
+VERSION = "1.0.0"
+SPECS = {
+    "ner": {
+        "loader": AutoModelForTokenClassification,
+        "config": {
+            "name": "newslens-ner-minilm",
+            "task": "token-classification",
+            "token_type_ids": "casing",
+            "casing_classes": N_CASING,
+            "max_length": 128,
+        },
+    },
+    "sentiment": {
+        "loader": AutoModelForSequenceClassification,
+        "config": {
+            "name": "newslens-sentiment-minilm",
+            "task": "sequence-classification",
+            "token_type_ids": "segments",
+            "max_length": 128,
+            "target_markers": ["[", "]"],
+            "targeted": True,
+        },
+    },
+}
+
+
+def export(name, quantize=True):
+    spec = SPECS[name]
+    src = WORK / name
+    model = spec["loader"].from_pretrained(src).eval()
+    fp32_dir = src / "onnx-fp32"
+    fp32_dir.mkdir(parents=True, exist_ok=True)
+    fp32 = fp32_dir / "model.onnx"
+    ids = torch.ones(2, 16, dtype=torch.long)
+    torch.onnx.export(
+        model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(fp32),
+        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+                      "token_type_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch"} | (
+                          {1: "sequence"} if name == "ner" else {})},
+        opset_version=17, do_constant_folding=True)
+    dst = MODELS / name
+    dst.mkdir(parents=True, exist_ok=True)
+    if quantize:
+        quantize_dynamic(str(fp32), str(dst / "model.onnx"), per_channel=True, weight_type=QuantType.QInt8,
+                         op_types_to_quantize=["MatMul", "Gather"])
+    tok = Tokenizer.from_file(str(src / "tokenizer.json"))
+    tok.no_truncation(); tok.no_padding()
+    for d in (dst, fp32_dir):
+        tok.save(str(d / "tokenizer.json"))
+        cfg = dict(spec["config"], version=VERSION,
+                   labels=[model.config.id2label[i] for i in range(model.config.num_labels)],
+                   precision="int8 (dynamic, per-channel)" if d == dst else "fp32")
+        write_json(d / "config.json", cfg)
+    metrics = src / "train_metrics.json"
+    if metrics.exists():
+        shutil.copy(metrics, dst / "train_metrics.json")
+    print(f"{name}: fp32 {fp32.stat().st_size/1e6:.1f} MB, int8 {(dst/'model.onnx').stat().st_size/1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("names", nargs="+", choices=sorted(SPECS))
+    for n in ap.parse_args().names:
+        export(n)
