@@ -10,7 +10,7 @@ use crate::input::Article;
 use crate::model::{Batch, Model, ModelError, Piece};
 use crate::ner::{group_mentions, Ner, RawMention, Windows};
 use crate::schema::{Annotation, ChromeLine, Entity, Mention, Models, Probabilities, RunMeta, SentenceAnnotation};
-use crate::sentiment::{aggregate, Query, SentimentModel};
+use crate::sentiment::{aggregate, sentiment, Query, SentimentModel};
 use crate::text::{segment, CharIndex, ChromeRules, Segmented, Span};
 
 /// How the sentiment towards an entity is computed.
@@ -153,7 +153,7 @@ impl Pipeline {
                         let sent = doc.seg.sentences[s];
                         let span = doc.mentions[m].span;
                         let ctx = Span::new(sent.start.min(span.start), sent.end.max(span.end));
-                        queries.push((Owner::Entity(d, g), self.sentiment.target_query(texts[d], ctx, span)?));
+                        queries.push((Owner::Entity(d, g, s), self.sentiment.target_query(texts[d], ctx, span)?));
                     }
                 }
             }
@@ -164,12 +164,12 @@ impl Pipeline {
 
         let mut sentence_parts: Vec<Vec<Vec<(Probabilities, f64)>>> =
             docs.iter().map(|d| vec![Vec::new(); d.seg.sentences.len()]).collect();
-        let mut entity_parts: Vec<Vec<Vec<(Probabilities, f64)>>> =
+        let mut entity_parts: Vec<Vec<Vec<(usize, Probabilities)>>> =
             docs.iter().map(|d| vec![Vec::new(); d.groups.len()]).collect();
         for ((owner, q), p) in queries.iter().zip(probs) {
             match *owner {
                 Owner::Sentence(d, s) => sentence_parts[d][s].push((p, q.weight)),
-                Owner::Entity(d, g) => entity_parts[d][g].push((p, 1.0)),
+                Owner::Entity(d, g, s) => entity_parts[d][g].push((s, p)),
             }
         }
         let run = RunMeta {
@@ -191,9 +191,10 @@ impl Pipeline {
     }
 }
 
+/// What a sentiment query is for: (document, sentence) or (document, entity, sentence).
 enum Owner {
     Sentence(usize, usize),
-    Entity(usize, usize),
+    Entity(usize, usize, usize),
 }
 
 /// One article between the model stages.
@@ -225,7 +226,7 @@ impl Doc {
         self,
         article: &Article,
         sentence_parts: Vec<Vec<(Probabilities, f64)>>,
-        entity_parts: Vec<Vec<(Probabilities, f64)>>,
+        entity_parts: Vec<Vec<(usize, Probabilities)>>,
         run: RunMeta,
     ) -> Annotation {
         let text = &article.text;
@@ -239,7 +240,7 @@ impl Doc {
             .zip(&sentence_probs)
             .map(|(&s, sent)| {
                 let (start, end) = chars(s);
-                SentenceAnnotation { start, end, sentiment: sent.clone() }
+                SentenceAnnotation { start, end, text: s.of(text).to_string(), sentiment: sent.clone() }
             })
             .collect();
         let doc_sentiment = aggregate(self.seg.sentences.iter().zip(&sentence_probs).map(|(s, p)| {
@@ -253,12 +254,15 @@ impl Doc {
             .iter()
             .zip(entity_parts)
             .map(|(g, parts)| {
-                let parts = if parts.is_empty() {
-                    let mut ss: Vec<usize> = g.members.iter().map(|&m| self.sentence_of[m]).collect();
-                    ss.dedup();
-                    ss.iter().map(|&s| (sentence_probs[s].probabilities, 1.0)).collect()
+                // Per sentence: the targeted result, or else the sentence's own tone.
+                let mut per_sentence: Vec<(usize, Probabilities)> = if parts.is_empty() {
+                    g.members.iter().map(|&m| (self.sentence_of[m], sentence_probs[self.sentence_of[m]].probabilities)).collect()
                 } else {
                     parts
+                };
+                per_sentence.dedup_by_key(|p| p.0);
+                let score_in = |s: usize| {
+                    per_sentence.iter().find(|p| p.0 == s).map_or(0.0, |p| sentiment(p.1).score)
                 };
                 let mentions: Vec<Mention> = g
                     .members
@@ -273,6 +277,7 @@ impl Doc {
                             label: rm.label.clone(),
                             score: (rm.score as f64 * 1e4).round() / 1e4,
                             sentence: self.sentence_of[m],
+                            sentiment: score_in(self.sentence_of[m]),
                         }
                     })
                     .collect();
@@ -282,7 +287,7 @@ impl Doc {
                     label: g.label.clone(),
                     salience: (salience * 1e4).round() / 1e4,
                     count: mentions.len(),
-                    sentiment: aggregate(parts),
+                    sentiment: aggregate(per_sentence.iter().map(|p| (p.1, 1.0))),
                     mentions,
                 }
             })

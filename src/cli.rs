@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::EntitySentiment;
+use newslens::report::Format;
+use newslens::EntitySentiment;
 
 /// Named entities and entity-level sentiment for news articles, on ONNX Runtime.
 ///
@@ -23,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Annotate articles: a folder of .txt files (recursive), a JSONL file, or - for JSONL on stdin.
     Annotate(AnnotateArgs),
+    /// Compare sentiment across sources (or any field): HTML, Markdown, JSON and CSV tables.
+    Report(ReportArgs),
     /// Score the shipped (or given) models on gold data.
     Eval {
         /// What to evaluate.
@@ -104,4 +107,29 @@ pub enum EvalCommand {
         #[command(flatten)]
         models: ModelArgs,
     },
+}
+
+/// `newslens report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Annotation JSONL written by `newslens annotate`.
+    pub input: PathBuf,
+    /// Output folder.
+    #[arg(short, long, value_name = "DIR", default_value = "output/report")]
+    pub output: PathBuf,
+    /// What to write (repeat or comma-separate) [default: all].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub format: Vec<Format>,
+    /// Metadata field to group articles by: source, date, title, or any input field (category, ...).
+    #[arg(long, default_value = "source")]
+    pub by: String,
+    /// Show entities mentioned in at least this many groups.
+    #[arg(long, default_value_t = 2)]
+    pub min_groups: usize,
+    /// Show only entities with these labels (comma-separated, e.g. PER,ORG).
+    #[arg(long, value_delimiter = ',')]
+    pub label: Vec<String>,
+    /// Show only entities with at least this many mentions in all.
+    #[arg(long, default_value_t = 1)]
+    pub min_count: usize,
 }

@@ -9,6 +9,7 @@ pub mod input;
 pub mod model;
 pub mod ner;
 pub mod output;
+pub mod report;
 pub mod schema;
 pub mod sentiment;
 pub mod text;

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use cli::{AnnotateArgs, Cli, Command, EvalCommand, ModelArgs};
+use cli::{AnnotateArgs, Cli, Command, EvalCommand, ModelArgs, ReportArgs};
 use newslens::input::{self, Article, InputError};
 use newslens::output::{write_rejects, Writer};
 use newslens::text::ChromeRules;
@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Annotate(args) => annotate(args),
+        Command::Report(args) => report(args).map(|_| ExitCode::SUCCESS),
         Command::Eval { what } => eval(what).map(|_| ExitCode::SUCCESS),
     };
     match result {
@@ -177,6 +178,19 @@ fn progress(quiet: bool, total: Option<u64>) -> ProgressBar {
     };
     bar.set_style(ProgressStyle::with_template(style).unwrap_or_else(|_| ProgressStyle::default_bar()));
     bar
+}
+
+fn report(args: ReportArgs) -> Result<()> {
+    use newslens::report::{self, Format, ReportOptions};
+    let annotations = report::load(&args.input).map_err(anyhow::Error::msg)?;
+    let opts = ReportOptions { by: args.by, min_groups: args.min_groups, labels: args.label, min_count: args.min_count };
+    let r = report::build(&annotations, &opts);
+    let formats = if args.format.is_empty() { vec![Format::Html, Format::Md, Format::Json, Format::Csv] } else { args.format };
+    let written = report::write(&r, &annotations, &args.output, &formats).map_err(anyhow::Error::msg)?;
+    for w in written {
+        eprintln!("newslens: wrote {w}");
+    }
+    Ok(())
 }
 
 fn eval(what: EvalCommand) -> Result<()> {

@@ -35,6 +35,8 @@ pub struct SentenceAnnotation {
     pub start: usize,
     /// One past the last char.
     pub end: usize,
+    /// `text[start..end]`: the sentence itself.
+    pub text: String,
     /// The sentence's tone.
     pub sentiment: Sentiment,
 }
@@ -54,6 +56,8 @@ pub struct Mention {
     pub score: f64,
     /// Index of the sentence that holds the mention (in `sentences`).
     pub sentence: usize,
+    /// Sentiment score towards the entity in this mention's sentence (-1 to 1).
+    pub sentiment: f64,
 }
 
 /// An entity: the mentions of one person, organisation or place within an article.

@@ -7,6 +7,7 @@ The fp32 graph stays in work/<name>/onnx-fp32/ for the int8-vs-fp32 comparison.
 import argparse
 import json
 import shutil
+from pathlib import Path
 
 import torch
 from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -41,7 +42,7 @@ SPECS = {
 }
 
 
-def export(name, quantize=True):
+def export(name, out_root=MODELS, quantize=True):
     spec = SPECS[name]
     src = WORK / name
     model = spec["loader"].from_pretrained(src).eval()
@@ -56,7 +57,7 @@ def export(name, quantize=True):
                       "token_type_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch"} | (
                           {1: "sequence"} if name == "ner" else {})},
         opset_version=17, do_constant_folding=True)
-    dst = MODELS / name
+    dst = out_root / name
     dst.mkdir(parents=True, exist_ok=True)
     if quantize:
         quantize_dynamic(str(fp32), str(dst / "model.onnx"), per_channel=True, weight_type=QuantType.QInt8,
@@ -78,5 +79,7 @@ def export(name, quantize=True):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("names", nargs="+", choices=sorted(SPECS))
-    for n in ap.parse_args().names:
-        export(n)
+    ap.add_argument("--out", type=Path, default=MODELS, help="where model folders go (default: models/)")
+    args = ap.parse_args()
+    for n in args.names:
+        export(n, args.out)

@@ -88,9 +88,9 @@ impl Scheme {
         for t in 1..t_len {
             for c in 0..n {
                 let (mut best, mut arg) = (f32::NEG_INFINITY, 0);
-                for p in 0..n {
-                    if self.allowed[p * n + c] && score[p] > best {
-                        best = score[p];
+                for (p, &sp) in score.iter().enumerate() {
+                    if self.allowed[p * n + c] && sp > best {
+                        best = sp;
                         arg = p;
                     }
                 }
@@ -109,6 +109,9 @@ impl Scheme {
     }
 }
 
+/// Words that are never a mention on their own ("The" split off "The Epoch Times").
+const FUNCTION_WORDS: &[&str] = &["the", "a", "an", "of", "and", "in", "on", "at", "to", "for", "by", "from", "with"];
+
 /// Turns per-token tags into mention spans, widened to whole `##` word-piece groups.
 pub fn spans(text: &str, tokens: &Tokenized, tags: &[usize], probs: &[f32], scheme: &Scheme) -> Vec<RawMention> {
     let n = scheme.len();
@@ -125,7 +128,9 @@ pub fn spans(text: &str, tokens: &Tokenized, tags: &[usize], probs: &[f32], sche
         let first = t;
         let mut sum = probs[t * n + tags[t]];
         t += 1;
-        while t < tags.len() && matches!(scheme.tag(tags[t]), Tag::Inside(k) if *k == kind) {
+        // A mention never crosses a line break.
+        let same_line = |t: usize| !text.get(tokens.spans[t - 1].1..tokens.spans[t].0).unwrap_or("\n").contains('\n');
+        while t < tags.len() && matches!(scheme.tag(tags[t]), Tag::Inside(k) if *k == kind) && same_line(t) {
             sum += probs[t * n + tags[t]];
             t += 1;
         }
@@ -138,7 +143,7 @@ pub fn spans(text: &str, tokens: &Tokenized, tags: &[usize], probs: &[f32], sche
         }
         let span = Span::new(tokens.spans[a].0, tokens.spans[b - 1].1);
         let Some(s) = text.get(span.start..span.end) else { continue };
-        if !s.chars().any(char::is_alphanumeric) {
+        if !s.chars().any(char::is_alphanumeric) || FUNCTION_WORDS.contains(&s.to_lowercase().as_str()) {
             continue;
         }
         out.push(RawMention { span, label: kind, score: sum / (t - first) as f32 });

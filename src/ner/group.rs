@@ -16,6 +16,9 @@ pub struct Group {
     pub label: String,
 }
 
+/// Second words that make "X County" the same place as "X".
+const ADMIN_SUFFIXES: &[&str] = &["county", "province", "city", "district", "prefecture", "region", "state", "municipality"];
+
 /// A mention's comparison key: lower case, no possessive, no leading "the", single spaces.
 pub fn key(text: &str) -> String {
     let mut t = text.trim().to_lowercase();
@@ -63,9 +66,19 @@ pub fn group_mentions(mentions: &[RawMention], texts: &[&str]) -> Vec<Group> {
                 .filter(|&g| {
                     groups[g].iter().any(|&m| {
                         let mk = &keys[m];
-                        if single && mentions[i].label == "PER" && mentions[m].label == "PER" && words(m) > 1 {
+                        if single && words(m) > 1 {
                             let mut ws = mk.split(' ');
-                            return ws.next() == Some(k) || ws.next_back() == Some(k);
+                            let (first, last) = (ws.next(), ws.next_back());
+                            // "Feng" or a transcript's "FENG" -> "Emily Feng".
+                            let person = mentions[m].label == "PER"
+                                && (mentions[i].label == "PER" || is_acronym(texts[i]) || texts[i].chars().all(|c| !c.is_lowercase()));
+                            if person && (first == Some(k) || last == Some(k)) {
+                                return true;
+                            }
+                            // "Lianjiang" -> "Lianjiang County".
+                            if mentions[m].label == mentions[i].label && words(m) == 2 && first == Some(k) {
+                                return last.is_some_and(|w| ADMIN_SUFFIXES.contains(&w));
+                            }
                         }
                         is_acronym(display(texts[i])) && words(m) > 1 && initials(mk) == k.replace('.', "")
                     })

@@ -65,7 +65,8 @@ impl Ner {
         &self.model
     }
 
-    /// Tokenizes `text` and plans windows that cover every token, overlapping by a quarter.
+    /// Tokenizes `text` and plans windows that cover every token, overlapping by a quarter;
+    /// where windows overlap, their predictions are averaged, weighted towards window centres.
     pub fn windows(&self, text: &str) -> Result<Windows, ModelError> {
         let tokens = self.model.tokenize(text)?;
         let types = match self.model.config.token_types {
@@ -87,10 +88,19 @@ impl Ner {
         let n_labels = self.scheme.len();
         let prefix = 1; // logits include the leading special token
         let mut probs = vec![0f32; w.tokens() * n_labels];
+        let mut one = vec![0f32; n_labels];
         for t in 0..w.tokens() {
-            let (wi, &(s, _)) = best_window(&w.ranges, t);
-            let row = &logits[wi][(t - s + prefix) * n_labels..(t - s + prefix + 1) * n_labels];
-            softmax_into(row, &mut probs[t * n_labels..(t + 1) * n_labels]);
+            // Every window holding the token votes, weighted by its distance from the edge.
+            let out = &mut probs[t * n_labels..(t + 1) * n_labels];
+            let mut total = 0.0;
+            for (wi, &(s, e)) in w.ranges.iter().enumerate().filter(|(_, r)| r.0 <= t && t < r.1) {
+                let row = &logits[wi][(t - s + prefix) * n_labels..(t - s + prefix + 1) * n_labels];
+                softmax_into(row, &mut one);
+                let weight = 1.0 + (t - s).min(e - 1 - t) as f32;
+                out.iter_mut().zip(&one).for_each(|(o, p)| *o += weight * p);
+                total += weight;
+            }
+            out.iter_mut().for_each(|o| *o /= total);
         }
         let tags = self.scheme.viterbi(&probs);
         decode::spans(text, &w.tokens, &tags, &probs, &self.scheme)
@@ -117,22 +127,6 @@ fn plan(n: usize, size: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// The window in which token `t` is furthest from an edge (ties: the earlier window).
-fn best_window(ranges: &[(usize, usize)], t: usize) -> (usize, &(usize, usize)) {
-    let mut best = (0, &ranges[0], -1i64);
-    for (i, r) in ranges.iter().enumerate() {
-        if r.0 <= t && t < r.1 {
-            let margin = (t - r.0).min(r.1 - 1 - t) as i64;
-            if margin > best.2 {
-                best = (i, r, margin);
-            }
-        } else if r.0 > t {
-            break;
-        }
-    }
-    (best.0, best.1)
-}
-
 fn softmax_into(row: &[f32], out: &mut [f32]) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
@@ -157,16 +151,8 @@ mod tests {
                 covered[s..e].iter_mut().for_each(|c| *c = true);
             }
             assert!(covered.iter().all(|&c| c), "n={n}");
-            for t in 0..n {
-                let (_, r) = best_window(&ranges, t);
-                assert!(r.0 <= t && t < r.1);
-            }
         }
         let r = plan(300, 126);
-        assert_eq!(r[0], (0, 126));
-        assert_eq!(r[1], (94, 220));
-        // token 100: 25 tokens from the end of window 0, 6 from the start of window 1.
-        assert_eq!(best_window(&r, 100).0, 0);
-        assert_eq!(best_window(&r, 120).0, 1);
+        assert_eq!(r, [(0, 126), (94, 220), (188, 300)]);
     }
 }

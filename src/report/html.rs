@@ -1,0 +1,129 @@
+//! The report as a self-contained HTML page (no script, no network) and as Markdown.
+
+use std::fmt::Write;
+
+use super::charts::{diverging, groups_chart, heat_map, hex};
+use super::{Evidence, Report};
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn ci(g: &super::GroupStats) -> String {
+    match (g.sentiment.low, g.sentiment.high) {
+        (Some(l), Some(h)) => format!("[{l:+.3}, {h:+.3}]"),
+        _ => "n/a (one article)".into(),
+    }
+}
+
+fn highlighted(e: &Evidence) -> String {
+    let chars: Vec<char> = e.sentence.chars().collect();
+    let (a, b) = (e.mention_start.min(chars.len()), e.mention_end.min(chars.len()));
+    let part = |r: &[char]| esc(&r.iter().collect::<String>());
+    format!("{}<mark>{}</mark>{}", part(&chars[..a]), part(&chars[a..b]), part(&chars[b..]))
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
+th:first-child,td:first-child{text-align:left}details{margin:.3em 0}summary{cursor:pointer}
+mark{background:#ffe08a}.ev{font-size:.92em;margin:.2em 0 .2em 1.5em}.swatch{display:inline-block;width:1em;height:1em;vertical-align:middle;border:1px solid #999}
+figure{margin:1em 0}figcaption{color:#555;font-size:.9em}";
+
+/// The HTML page.
+pub fn page(r: &Report) -> Result<String, String> {
+    let group_names: Vec<String> = r.groups.iter().map(|g| g.name.clone()).collect();
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>newslens report</title><style>{STYLE}</style></head><body>\n\
+         <h1>Sentiment by {by}</h1><p>{n} articles, {g} groups. Models: {m}. Scores run from -1 (negative) to +1 (positive); \
+         an article's score is P(positive) - P(negative) averaged over its sentences, weighted by length. \
+         Intervals are t-based 95% confidence intervals of the mean article score.</p>\n",
+        by = esc(&r.by),
+        n = r.articles,
+        g = r.groups.len(),
+        m = esc(&r.models.join(", "))
+    );
+    let _ = write!(h, "<figure>{}<figcaption>Mean article sentiment per {} with 95% CI; most negative at the bottom.</figcaption></figure>\n", groups_chart(&r.groups, &r.by)?, esc(&r.by));
+    h.push_str("<table><tr><th>group</th><th>articles</th><th>mean score</th><th>95% CI</th><th>sentences</th><th>negative</th><th>neutral</th><th>positive</th></tr>\n");
+    for g in &r.groups {
+        let _ = writeln!(
+            h,
+            "<tr><td><span class=\"swatch\" style=\"background:{}\"></span> {}</td><td>{}</td><td>{:+.3}</td><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.1}%</td><td>{:.1}%</td></tr>",
+            hex(diverging(g.sentiment.mean)), esc(&g.name), g.articles, g.sentiment.mean, ci(g), g.sentences,
+            100.0 * g.share_negative, 100.0 * g.share_neutral, 100.0 * g.share_positive
+        );
+    }
+    h.push_str("</table>\n<h2>Entities across groups</h2>\n");
+    if r.entities.is_empty() {
+        h.push_str("<p>No entity is mentioned by enough groups (see <code>--min-groups</code>).</p>\n");
+    } else {
+        let _ = write!(h, "<figure>{}<figcaption>Mean sentiment towards each entity in each group (mentions in brackets); grey: not mentioned.</figcaption></figure>\n", heat_map(&r.entities, &group_names)?);
+        h.push_str("<table><tr><th>entity</th><th>label</th>");
+        for g in &group_names {
+            let _ = write!(h, "<th>{}</th>", esc(g));
+        }
+        h.push_str("</tr>\n");
+        for e in &r.entities {
+            let _ = write!(h, "<tr><td>{}</td><td>{}</td>", esc(&e.name), esc(&e.label));
+            for g in &group_names {
+                match e.cells.get(g) {
+                    Some(c) => {
+                        let _ = write!(h, "<td style=\"background:{}\">{:+.3} ({})</td>", hex(diverging(c.score)), c.score, c.mentions);
+                    }
+                    None => h.push_str("<td>–</td>"),
+                }
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table>\n<h2>Evidence</h2><p>The sentences behind each score, with the mention marked.</p>\n");
+        for e in &r.entities {
+            let aliases = if e.aliases.is_empty() { String::new() } else { format!(" — also: {}", esc(&e.aliases.join(", "))) };
+            let _ = writeln!(h, "<details><summary><b>{}</b> ({}){}</summary>", esc(&e.name), esc(&e.label), aliases);
+            for (g, c) in &e.cells {
+                let _ = writeln!(h, "<details class=\"ev\"><summary>{}: {:+.3}, {} mentions in {} articles</summary>", esc(g), c.score, c.mentions, c.articles);
+                for ev in &c.evidence {
+                    let _ = writeln!(h, "<p class=\"ev\">{:+.2} · <code>{}</code> [{}..{}] {}</p>", ev.score, esc(&ev.id), ev.start, ev.end, highlighted(ev));
+                }
+                h.push_str("</details>\n");
+            }
+            h.push_str("</details>\n");
+        }
+    }
+    h.push_str("<p>Tables behind this page: documents.csv, entities.csv, mentions.csv, sentences.csv (see README.md).</p></body></html>\n");
+    Ok(h)
+}
+
+/// The report as Markdown tables.
+pub fn markdown(r: &Report) -> String {
+    let mut m = format!("# Sentiment by {}\n\n{} articles. Models: {}.\n\n", r.by, r.articles, r.models.join(", "));
+    m.push_str("| group | articles | mean score | 95% CI | sentences | negative | neutral | positive |\n|---|---|---|---|---|---|---|---|\n");
+    for g in &r.groups {
+        let _ = writeln!(
+            m,
+            "| {} | {} | {:+.3} | {} | {} | {:.1}% | {:.1}% | {:.1}% |",
+            g.name, g.articles, g.sentiment.mean, ci(g), g.sentences, 100.0 * g.share_negative, 100.0 * g.share_neutral, 100.0 * g.share_positive
+        );
+    }
+    m.push_str("\n## Entities across groups (mean score, mentions)\n\n| entity | label |");
+    for g in &r.groups {
+        let _ = write!(m, " {} |", g.name);
+    }
+    m.push_str("\n|---|---|");
+    m.push_str(&"---|".repeat(r.groups.len()));
+    m.push('\n');
+    for e in &r.entities {
+        let _ = write!(m, "| {} | {} |", e.name, e.label);
+        for g in &r.groups {
+            match e.cells.get(&g.name) {
+                Some(c) => {
+                    let _ = write!(m, " {:+.3} ({}) |", c.score, c.mentions);
+                }
+                None => m.push_str(" – |"),
+            }
+        }
+        m.push('\n');
+    }
+    m
+}

@@ -1,0 +1,160 @@
+//! End to end through the binary, on the shipped models.
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use common::*;
+use serde_json::{json, Value};
+
+#[test]
+fn bundled_corpus_finds_the_people_organisations_and_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("a.jsonl");
+    let o = run(&["annotate", "corpus/", "-o", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines = read_jsonl(&out);
+    assert_eq!(lines.len(), 5);
+    let mut all = Vec::new();
+    for a in &lines {
+        let text = std::fs::read_to_string(root().join("corpus").join(a["id"].as_str().unwrap())).unwrap();
+        assert_offsets_exact(a, &text);
+        assert_eq!(a["meta"]["offsets"], "char");
+        // No mention inside a chrome line.
+        for c in a["chrome"].as_array().unwrap() {
+            for e in a["entities"].as_array().unwrap() {
+                for m in e["mentions"].as_array().unwrap() {
+                    assert!(m["end"].as_u64() <= c["start"].as_u64() || m["start"].as_u64() >= c["end"].as_u64(), "mention {m} in chrome {c}");
+                }
+            }
+        }
+        all.extend(entities(a));
+    }
+    let npr = &lines[0];
+    let chrome: Vec<&str> = npr["chrome"].as_array().unwrap().iter().map(|c| c["text"].as_str().unwrap()).collect();
+    assert!(chrome.contains(&"Play Live Radio") && chrome.contains(&"0:00 0:00"), "{chrome:?}");
+    assert_eq!(npr["source"], "NPR (via Texas Public Radio)");
+    let want = [
+        ("Emily Feng", "PER"),
+        ("Ying Cao", "PER"),
+        ("Xi Jinping", "PER"),
+        ("Radio Free Asia", "ORG"),
+        ("European Central Bank", "ORG"),
+        ("Safeguard Defenders", "ORG"),
+        ("Chengdu", "LOC"),
+        ("Darien Gap", "LOC"),
+        ("Lianjiang County", "LOC"),
+    ];
+    let missing: Vec<_> = want.iter().filter(|(n, l)| !all.iter().any(|(t, tl)| t == n && tl == l)).collect();
+    assert!(missing.is_empty(), "missing {missing:?}; found {all:?}");
+    // "Emily Feng", "FENG" and "Feng" are one entity with several mentions.
+    let feng = npr["entities"].as_array().unwrap().iter().find(|e| e["text"] == "Emily Feng").unwrap();
+    assert!(feng["count"].as_u64().unwrap() >= 5, "{feng}");
+}
+
+#[test]
+fn offsets_count_chars_in_multibyte_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    let text = "🙂🙂 Über alles: Émile Zola met Angela Merkel in 北京 and then flew to Paris. 日本語のテキスト. Later, Angela Merkel spoke to the United Nations in New York.";
+    write_jsonl(&feed, &[json!({"id": "u1", "text": text, "source": "Test"})]);
+    let out = dir.path().join("o.jsonl");
+    let o = run(&["annotate", feed.to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a = &read_jsonl(&out)[0];
+    assert_offsets_exact(a, text);
+    let names: Vec<String> = entities(a).into_iter().map(|e| e.0).collect();
+    assert!(names.contains(&"Angela Merkel".to_string()) && names.contains(&"Paris".to_string()), "{names:?}");
+    let merkel = a["entities"].as_array().unwrap().iter().find(|e| e["text"] == "Angela Merkel").unwrap();
+    assert_eq!(merkel["count"], 2);
+    for s in a["sentences"].as_array().unwrap() {
+        assert!(s["end"].as_u64().unwrap() as usize <= text.chars().count());
+    }
+}
+
+/// Far more than ten model windows (and more than 64 in one model call, where rust-bert's
+/// pipeline decodes windows against the wrong text): entities near the end are found, at the
+/// right offsets.
+#[test]
+fn long_article_is_annotated_to_its_end() {
+    let filler = "The committee met on Tuesday to discuss the budget for the coming year, and the members agreed to meet again next week. ";
+    let mut text = String::new();
+    for i in 0..300 {
+        text.push_str(filler);
+        if i == 150 {
+            text.push_str("In the middle, Angela Merkel spoke in Berlin. ");
+        }
+    }
+    text.push_str("At the very end, Emmanuel Macron arrived in Marseille with officials from the European Union.");
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("long.jsonl");
+    write_jsonl(&feed, &[json!({"id": "long", "text": text})]);
+    let out = dir.path().join("o.jsonl");
+    let o = run(&["annotate", feed.to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet", "--batch-size", "128"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a = &read_jsonl(&out)[0];
+    assert_offsets_exact(a, &text);
+    let names: Vec<String> = entities(a).into_iter().map(|e| e.0).collect();
+    for want in ["Angela Merkel", "Berlin", "Emmanuel Macron", "Marseille", "European Union"] {
+        assert!(names.contains(&want.to_string()), "{want} not in {names:?}");
+    }
+    let macron = a["entities"].as_array().unwrap().iter().find(|e| e["text"] == "Emmanuel Macron").unwrap();
+    let start = macron["mentions"][0]["start"].as_u64().unwrap() as usize;
+    assert_eq!(start, text.find("Emmanuel Macron").unwrap());
+    assert!(start > 35_000);
+}
+
+#[test]
+fn same_results_alone_and_among_longer_texts() {
+    // rust-bert batches without an attention mask, so a text's score moves with its batch-mates.
+    let dir = tempfile::tempdir().unwrap();
+    let short = "The minister praised the excellent new hospital in Shanghai.";
+    let long = "Critics said the policy was a disaster that ruined thousands of lives, destroyed businesses across the region and left families without any hope for the future. ".repeat(3);
+    let alone = dir.path().join("alone.jsonl");
+    write_jsonl(&alone, &[json!({"id": "s", "text": short})]);
+    let mixed = dir.path().join("mixed.jsonl");
+    write_jsonl(&mixed, &[json!({"id": "l1", "text": long}), json!({"id": "s", "text": short}), json!({"id": "l2", "text": long.clone() + &long})]);
+    let get = |input: &std::path::Path| -> Value {
+        let out = input.with_extension("out");
+        let o = run(&["annotate", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet", "--threads", "1"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        read_jsonl(&out).into_iter().find(|a| a["id"] == "s").unwrap()
+    };
+    let (a, b) = (get(&alone), get(&mixed));
+    let pa = &a["sentences"][0]["sentiment"]["probabilities"];
+    let pb = &b["sentences"][0]["sentiment"]["probabilities"];
+    for k in ["negative", "neutral", "positive"] {
+        let d = (pa[k].as_f64().unwrap() - pb[k].as_f64().unwrap()).abs();
+        assert!(d < 1e-3, "{k}: {pa} vs {pb}");
+    }
+    assert_eq!(entities(&a), entities(&b));
+}
+
+#[test]
+fn output_is_identical_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("t{threads}.jsonl"));
+        let o = run(&["annotate", "corpus/", "-o", out.to_str().unwrap(), "--quiet", "--threads", threads, "--articles-per-batch", "2"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        outs.push(std::fs::read(&out).unwrap());
+    }
+    assert!(!outs[0].is_empty());
+    assert!(outs[0] == outs[1], "outputs differ between --threads 1 and 2");
+}
+
+#[test]
+fn stdin_to_stdout_filter() {
+    let feed = "{\"id\": \"a\", \"text\": \"Xi Jinping visited Moscow.\"}\n{\"id\": \"b\", \"text\": \"Apple opened a store in Paris.\", \"source\": \"Wire\", \"category\": \"tech\"}\n";
+    let mut child = newslens().args(["annotate", "-", "--quiet"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(feed.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["source"], "Wire");
+    assert_eq!(lines[1]["extra"]["category"], "tech");
+    assert!(entities(&lines[0]).iter().any(|(t, l)| t == "Xi Jinping" && l == "PER"), "{:?}", entities(&lines[0]));
+}

@@ -1,0 +1,76 @@
+//! Helpers shared by the integration tests: run the binary, read its JSONL.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `newslens` with the shipped models.
+pub fn newslens() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_newslens"));
+    c.current_dir(root()).stdin(Stdio::null());
+    c
+}
+
+pub fn run(args: &[&str]) -> Output {
+    newslens().args(args).output().expect("newslens runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn read_jsonl(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every output line is JSON"))
+        .collect()
+}
+
+/// `text[start..end]` in Unicode scalar values, as Python slices a str.
+pub fn char_slice(text: &str, start: u64, end: u64) -> String {
+    text.chars().skip(start as usize).take((end - start) as usize).collect()
+}
+
+/// Checks that every mention's offsets give back its text.
+pub fn assert_offsets_exact(annotation: &Value, text: &str) {
+    for e in annotation["entities"].as_array().unwrap() {
+        for m in e["mentions"].as_array().unwrap() {
+            let got = char_slice(text, m["start"].as_u64().unwrap(), m["end"].as_u64().unwrap());
+            assert_eq!(got, m["text"].as_str().unwrap(), "offsets of {m}");
+        }
+    }
+}
+
+/// Entities as (canonical text, label).
+pub fn entities(annotation: &Value) -> Vec<(String, String)> {
+    annotation["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["text"].as_str().unwrap().to_string(), e["label"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// `../shared/data`, or None (with a message) when it is absent.
+pub fn shared_data() -> Option<PathBuf> {
+    let dir = std::env::var_os("NEWSLENS_DATA").map(PathBuf::from).unwrap_or_else(|| root().join("../shared/data"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("SKIPPED: {} is absent (set NEWSLENS_DATA to the shared data folder)", dir.display());
+        None
+    }
+}
+
+/// Writes JSONL records to `path`.
+pub fn write_jsonl(path: &Path, records: &[Value]) {
+    let body: String = records.iter().map(|r| format!("{r}\n")).collect();
+    std::fs::write(path, body).unwrap();
+}
