@@ -6,13 +6,13 @@ ORT_DIR := .onnxruntime
 ORT_LIB := $(ORT_DIR)/lib/libonnxruntime.so
 PYTHON ?= python3
 
-.PHONY: run test setup build clean-ort
+.PHONY: run test setup build browser clean-ort
 
 run: build
 	./target/release/newslens annotate corpus/ -o output/annotations.jsonl
 	./target/release/newslens report output/annotations.jsonl -o output/report/
 
-test: setup
+test: setup browser
 	cargo test --release
 
 build: setup
@@ -27,6 +27,10 @@ $(ORT_LIB):
 	cd $(ORT_DIR)/wheel && $(PYTHON) -m zipfile -e onnxruntime-*.whl unpacked
 	cp $(ORT_DIR)/wheel/unpacked/onnxruntime/capi/libonnxruntime.so.* $(ORT_LIB)
 	rm -rf $(ORT_DIR)/wheel
+
+# Headless Chromium renders the HTML report in the tests (Debian's package; needs root).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium: the browser check will be skipped"
 
 clean-ort:
 	rm -rf $(ORT_DIR)

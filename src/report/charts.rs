@@ -40,6 +40,8 @@ pub fn groups_chart(groups: &[GroupStats], by: &str) -> Result<String, String> {
             .map_err(fail)?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 14))
+            .axis_desc_style(("sans-serif", 14))
             .x_desc("sentiment score (negative -1 .. +1 positive)")
             .y_labels(n.max(1))
             .y_label_formatter(&|y| {
@@ -89,6 +91,7 @@ pub fn heat_map(entities: &[EntityAcross], groups: &[String]) -> Result<String, 
             .map_err(fail)?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 14))
             .disable_mesh()
             .x_labels(cols * 2 + 1)
             .y_labels(rows * 2 + 1)

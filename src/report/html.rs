@@ -30,6 +30,11 @@ th:first-child,td:first-child{text-align:left}details{margin:.3em 0}summary{curs
 mark{background:#ffe08a}.ev{font-size:.92em;margin:.2em 0 .2em 1.5em}.swatch{display:inline-block;width:1em;height:1em;vertical-align:middle;border:1px solid #999}
 figure{margin:1em 0}figcaption{color:#555;font-size:.9em}";
 
+/// An SVG chart for inline use (HTML needs no namespace URL).
+fn inline(svg: String) -> String {
+    svg.replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")
+}
+
 /// The HTML page.
 pub fn page(r: &Report) -> Result<String, String> {
     let group_names: Vec<String> = r.groups.iter().map(|g| g.name.clone()).collect();
@@ -45,7 +50,7 @@ pub fn page(r: &Report) -> Result<String, String> {
         g = r.groups.len(),
         m = esc(&r.models.join(", "))
     );
-    let _ = write!(h, "<figure>{}<figcaption>Mean article sentiment per {} with 95% CI; most negative at the bottom.</figcaption></figure>\n", groups_chart(&r.groups, &r.by)?, esc(&r.by));
+    let _ = write!(h, "<figure>{}<figcaption>Mean article sentiment per {} with 95% CI; most negative at the bottom.</figcaption></figure>\n", inline(groups_chart(&r.groups, &r.by)?), esc(&r.by));
     h.push_str("<table><tr><th>group</th><th>articles</th><th>mean score</th><th>95% CI</th><th>sentences</th><th>negative</th><th>neutral</th><th>positive</th></tr>\n");
     for g in &r.groups {
         let _ = writeln!(
@@ -59,7 +64,7 @@ pub fn page(r: &Report) -> Result<String, String> {
     if r.entities.is_empty() {
         h.push_str("<p>No entity is mentioned by enough groups (see <code>--min-groups</code>).</p>\n");
     } else {
-        let _ = write!(h, "<figure>{}<figcaption>Mean sentiment towards each entity in each group (mentions in brackets); grey: not mentioned.</figcaption></figure>\n", heat_map(&r.entities, &group_names)?);
+        let _ = write!(h, "<figure>{}<figcaption>Mean sentiment towards each entity in each group (mentions in brackets); grey: not mentioned.</figcaption></figure>\n", inline(heat_map(&r.entities, &group_names)?));
         h.push_str("<table><tr><th>entity</th><th>label</th>");
         for g in &group_names {
             let _ = write!(h, "<th>{}</th>", esc(g));

@@ -1,0 +1,138 @@
+//! `newslens report` on a hand-made annotation file: aggregates, intervals, tables, and the
+//! HTML page rendered in headless Chromium.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn sentiment(score: f64) -> Value {
+    let (neg, pos) = if score < 0.0 { (-score, 0.0) } else { (0.0, score) };
+    let label = if score < 0.0 { "negative" } else if score > 0.0 { "positive" } else { "neutral" };
+    json!({"label": label, "score": score, "probabilities": {"negative": neg, "neutral": 1.0 - neg - pos, "positive": pos}})
+}
+
+/// An article with one sentence per (entity, score) pair; each sentence mentions its entity.
+fn article(id: &str, source: &str, score: f64, mentions: &[(&str, &str, f64)]) -> Value {
+    let mut text = String::new();
+    let mut sentences = Vec::new();
+    let mut entities: Vec<Value> = Vec::new();
+    for (i, (name, label, s)) in mentions.iter().enumerate() {
+        let start = text.chars().count();
+        let sentence = format!("Here {name} is discussed.");
+        text.push_str(&sentence);
+        text.push(' ');
+        let end = start + sentence.chars().count();
+        sentences.push(json!({"start": start, "end": end, "text": sentence, "sentiment": sentiment(*s)}));
+        let m = json!({"start": start + 5, "end": start + 5 + name.chars().count(), "text": name, "label": label, "score": 0.99, "sentence": i, "sentiment": s});
+        match entities.iter_mut().find(|e| e["text"] == *name) {
+            Some(e) => {
+                e["mentions"].as_array_mut().unwrap().push(m);
+                let n = e["mentions"].as_array().unwrap().len();
+                e["count"] = json!(n);
+            }
+            None => entities.push(json!({"text": name, "label": label, "salience": 0.5, "count": 1, "sentiment": sentiment(*s), "mentions": [m]})),
+        }
+    }
+    json!({"id": id, "source": source, "chars": text.chars().count(), "sentiment": sentiment(score), "sentences": sentences,
+           "entities": entities, "chrome": [], "meta": {"models": {"ner": "n@1", "sentiment": "s@1"}, "offsets": "char", "entity_sentiment": "targeted"}})
+}
+
+fn fixture(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("ann.jsonl");
+    write_jsonl(
+        &path,
+        &[
+            article("a1", "Alpha", -0.5, &[("Xi Jinping", "PER", -0.6), ("Beijing", "LOC", 0.0)]),
+            article("a2", "Alpha", -0.3, &[("CCP", "ORG", -0.8)]),
+            article("b1", "Beta", 0.2, &[("Xi Jinping", "PER", 0.4), ("Chinese Communist Party", "ORG", -0.2)]),
+        ],
+    );
+    path
+}
+
+#[test]
+fn aggregates_and_intervals_match_a_hand_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture(dir.path());
+    let out = dir.path().join("rep");
+    let o = run(&["report", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--format", "json,csv,md"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let groups = r["groups"].as_array().unwrap();
+    // Most negative first: Alpha (mean of -0.5 and -0.3), then Beta.
+    assert_eq!(groups[0]["name"], "Alpha");
+    let ci = &groups[0]["sentiment"];
+    assert!((ci["mean"].as_f64().unwrap() + 0.4).abs() < 1e-9);
+    // sd = 0.1414, se = 0.1, t(1) = 12.706: -0.4 +- 1.2706.
+    assert!((ci["low"].as_f64().unwrap() + 1.6706).abs() < 1e-4, "{ci}");
+    assert!((ci["high"].as_f64().unwrap() - 0.8706).abs() < 1e-4, "{ci}");
+    assert_eq!(groups[1]["sentiment"]["low"], Value::Null);
+    // Alpha's three sentences: two negative, one neutral.
+    assert!((groups[0]["share_negative"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    // Entities in both sources: Xi Jinping, and the CCP merged with its full name.
+    let ents = r["entities"].as_array().unwrap();
+    let names: Vec<&str> = ents.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"Xi Jinping") && names.contains(&"Chinese Communist Party"), "{names:?}");
+    let xi = ents.iter().find(|e| e["name"] == "Xi Jinping").unwrap();
+    assert_eq!(xi["cells"]["Alpha"]["score"], -0.6);
+    assert_eq!(xi["cells"]["Beta"]["score"], 0.4);
+    let ev = &xi["cells"]["Alpha"]["evidence"][0];
+    let sentence: Vec<char> = ev["sentence"].as_str().unwrap().chars().collect();
+    let m: String = sentence[ev["mention_start"].as_u64().unwrap() as usize..ev["mention_end"].as_u64().unwrap() as usize].iter().collect();
+    assert_eq!(m, "Xi Jinping");
+    // The tables hold the numbers behind the page.
+    let docs = std::fs::read_to_string(out.join("documents.csv")).unwrap();
+    assert_eq!(docs.lines().count(), 4);
+    assert!(docs.lines().nth(1).unwrap().starts_with("a1,Alpha,Alpha,"));
+    let mentions = std::fs::read_to_string(out.join("mentions.csv")).unwrap();
+    assert_eq!(mentions.lines().count(), 6);
+    // Grouping by another field.
+    let o = run(&["report", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--format", "json", "--by", "id", "--min-groups", "1", "--label", "ORG"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(r["groups"].as_array().unwrap().len(), 3);
+    assert!(r["entities"].as_array().unwrap().iter().all(|e| e["label"] == "ORG"));
+}
+
+#[test]
+fn html_page_is_self_contained_and_renders_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture(dir.path());
+    let out = dir.path().join("rep");
+    let o = run(&["report", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--format", "html"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for bad in ["http://", "https://", "<script", "<link", "src=", "@import", "url("] {
+        assert!(!html.contains(bad), "the page refers to outside resources: {bad}");
+    }
+    assert!(html.contains("<svg") && html.contains("<mark>Xi Jinping</mark>"));
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        eprintln!("SKIPPED the browser check: /usr/bin/chromium is absent (make test installs it)");
+        return;
+    }
+    let artefacts = root().join("target/test-artifacts");
+    std::fs::create_dir_all(&artefacts).unwrap();
+    let shot = artefacts.join("report.png");
+    let _ = std::fs::remove_file(&shot);
+    let profile = dir.path().join("profile");
+    let status = Command::new(chromium)
+        .args([
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--window-size=1200,1600",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", out.join("index.html").display()))
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot {} bytes", png.len());
+}
