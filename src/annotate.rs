@@ -9,7 +9,9 @@ use rayon::prelude::*;
 use crate::input::Article;
 use crate::model::{Batch, Model, ModelError, Piece};
 use crate::ner::{group_mentions, Ner, RawMention, Windows};
-use crate::schema::{Annotation, ChromeLine, Entity, Mention, Models, Probabilities, RunMeta, SentenceAnnotation};
+use crate::schema::{
+    Annotation, ChromeLine, Entity, Mention, Models, Probabilities, RunMeta, SentenceAnnotation,
+};
 use crate::sentiment::{aggregate, sentiment, Query, SentimentModel};
 use crate::text::{segment, CharIndex, ChromeRules, Segmented, Span};
 
@@ -27,8 +29,11 @@ pub enum EntitySentiment {
 pub struct PipelineConfig {
     /// NER model directory.
     pub ner_model: PathBuf,
-    /// Sentiment model directory.
+    /// Sentence sentiment model directory.
     pub sentiment_model: PathBuf,
+    /// Targeted (entity) sentiment model directory; `None`: the sentence model, if it was
+    /// trained for marked mentions.
+    pub targeted_model: Option<PathBuf>,
     /// Worker threads (one ONNX session per model per worker).
     pub threads: usize,
     /// Sequences per model call.
@@ -50,6 +55,7 @@ pub struct Work {
 pub struct Pipeline {
     ner: Ner,
     sentiment: SentimentModel,
+    targeted: Option<SentimentModel>,
     chrome: ChromeRules,
     pool: rayon::ThreadPool,
     batch_size: usize,
@@ -61,18 +67,45 @@ impl Pipeline {
     pub fn new(cfg: PipelineConfig) -> Result<Self, ModelError> {
         let threads = cfg.threads.max(1);
         let ner = Ner::new(Model::load(&cfg.ner_model, threads)?);
-        let sentiment = SentimentModel::new(Model::load(&cfg.sentiment_model, threads)?, &cfg.sentiment_model)?;
-        let entity_sentiment = if sentiment.targeted() { cfg.entity_sentiment } else { EntitySentiment::Sentence };
+        let sentiment = SentimentModel::new(
+            Model::load(&cfg.sentiment_model, threads)?,
+            &cfg.sentiment_model,
+        )?;
+        let targeted = match &cfg.targeted_model {
+            Some(dir) => Some(SentimentModel::new(Model::load(dir, threads)?, dir)?),
+            None => None,
+        };
+        let can_target = targeted.as_ref().unwrap_or(&sentiment).targeted();
+        let entity_sentiment = if can_target {
+            cfg.entity_sentiment
+        } else {
+            EntitySentiment::Sentence
+        };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
-            .map_err(|e| ModelError::Runtime(format!("cannot start {threads} worker threads: {e}")))?;
-        Ok(Pipeline { ner, sentiment, chrome: cfg.chrome, pool, batch_size: cfg.batch_size.max(1), entity_sentiment })
+            .map_err(|e| {
+                ModelError::Runtime(format!("cannot start {threads} worker threads: {e}"))
+            })?;
+        Ok(Pipeline {
+            ner,
+            sentiment,
+            targeted,
+            chrome: cfg.chrome,
+            pool,
+            batch_size: cfg.batch_size.max(1),
+            entity_sentiment,
+        })
     }
 
     /// The models' `name@version`.
     pub fn models(&self) -> Models {
-        Models { ner: self.ner.model().config.id(), sentiment: self.sentiment.model().config.id() }
+        Models {
+            ner: self.ner.model().config.id(),
+            sentiment: self.sentiment.model().config.id(),
+            targeted: (self.entity_sentiment == EntitySentiment::Targeted)
+                .then(|| self.targeted().model().config.id()),
+        }
     }
 
     /// The NER stage (used by the evaluator).
@@ -80,9 +113,14 @@ impl Pipeline {
         &self.ner
     }
 
-    /// The sentiment stage (used by the evaluator).
+    /// The sentence sentiment stage (used by the evaluator).
     pub fn sentiment(&self) -> &SentimentModel {
         &self.sentiment
+    }
+
+    /// The targeted sentiment stage: the targeted model, or the sentence model.
+    pub fn targeted(&self) -> &SentimentModel {
+        self.targeted.as_ref().unwrap_or(&self.sentiment)
     }
 
     /// Runs `f` on the pipeline's worker threads.
@@ -98,17 +136,27 @@ impl Pipeline {
     /// NER mentions of each text (no sentence splitting, no chrome): used by the evaluator.
     pub fn mentions(&self, texts: &[&str]) -> Result<Vec<Vec<RawMention>>, ModelError> {
         self.pool.install(|| {
-            let windows = texts.par_iter().map(|t| self.ner.windows(t)).collect::<Result<Vec<_>, _>>()?;
+            let windows = texts
+                .par_iter()
+                .map(|t| self.ner.windows(t))
+                .collect::<Result<Vec<_>, _>>()?;
             self.run_ner(texts, &windows).map(|(m, _)| m)
         })
     }
 
-    fn run_ner(&self, texts: &[&str], windows: &[Windows]) -> Result<(Vec<Vec<RawMention>>, usize), ModelError> {
+    fn run_ner(
+        &self,
+        texts: &[&str],
+        windows: &[Windows],
+    ) -> Result<(Vec<Vec<RawMention>>, usize), ModelError> {
         let pieces: Vec<Vec<Piece>> = windows.par_iter().map(|w| self.ner.pieces(w)).collect();
         let flat: Vec<&Piece> = pieces.iter().flatten().collect();
         let tokens = flat.iter().map(|p| p.ids.len()).sum();
         let mut logits = run_sorted(self.ner.model(), &flat, self.batch_size)?.into_iter();
-        let per_article: Vec<Vec<Vec<f32>>> = pieces.iter().map(|p| logits.by_ref().take(p.len()).collect()).collect();
+        let per_article: Vec<Vec<Vec<f32>>> = pieces
+            .iter()
+            .map(|p| logits.by_ref().take(p.len()).collect())
+            .collect();
         let mentions = (0..texts.len())
             .into_par_iter()
             .map(|i| self.ner.decode(texts[i], &windows[i], &per_article[i]))
@@ -135,6 +183,7 @@ impl Pipeline {
 
         // Every sentiment query of the batch, with its owner.
         let mut queries: Vec<(Owner, Query)> = Vec::new();
+        let mut targets: Vec<(Owner, Query)> = Vec::new();
         for (d, doc) in docs.iter().enumerate() {
             for (s, &span) in doc.seg.sentences.iter().enumerate() {
                 for q in self.sentiment.sentence_queries(texts[d], span)? {
@@ -153,19 +202,33 @@ impl Pipeline {
                         let sent = doc.seg.sentences[s];
                         let span = doc.mentions[m].span;
                         let ctx = Span::new(sent.start.min(span.start), sent.end.max(span.end));
-                        queries.push((Owner::Entity(d, g, s), self.sentiment.target_query(texts[d], ctx, span)?));
+                        targets.push((
+                            Owner::Entity(d, g, s),
+                            self.targeted().target_query(texts[d], ctx, span)?,
+                        ));
                     }
                 }
             }
         }
         let refs: Vec<&Query> = queries.iter().map(|(_, q)| q).collect();
-        tokens += refs.iter().map(|q| q.piece.ids.len()).sum::<usize>();
-        let probs = self.sentiment.classify(&refs, self.batch_size)?;
+        let target_refs: Vec<&Query> = targets.iter().map(|(_, q)| q).collect();
+        tokens += refs
+            .iter()
+            .chain(&target_refs)
+            .map(|q| q.piece.ids.len())
+            .sum::<usize>();
+        let mut probs = self.sentiment.classify(&refs, self.batch_size)?;
+        probs.extend(self.targeted().classify(&target_refs, self.batch_size)?);
+        queries.extend(targets);
 
-        let mut sentence_parts: Vec<Vec<Vec<(Probabilities, f64)>>> =
-            docs.iter().map(|d| vec![Vec::new(); d.seg.sentences.len()]).collect();
-        let mut entity_parts: Vec<Vec<Vec<(usize, Probabilities)>>> =
-            docs.iter().map(|d| vec![Vec::new(); d.groups.len()]).collect();
+        let mut sentence_parts: Vec<Vec<Vec<(Probabilities, f64)>>> = docs
+            .iter()
+            .map(|d| vec![Vec::new(); d.seg.sentences.len()])
+            .collect();
+        let mut entity_parts: Vec<Vec<Vec<(usize, Probabilities)>>> = docs
+            .iter()
+            .map(|d| vec![Vec::new(); d.groups.len()])
+            .collect();
         for ((owner, q), p) in queries.iter().zip(probs) {
             match *owner {
                 Owner::Sentence(d, s) => sentence_parts[d][s].push((p, q.weight)),
@@ -218,8 +281,13 @@ impl Doc {
             }
         }
         let texts: Vec<&str> = mentions.iter().map(|m| m.span.of(text)).collect();
-        let groups = group_mentions(&mentions, &texts);
-        Doc { seg, mentions, sentence_of, groups }
+        let groups = group_mentions(&mentions, &texts, true);
+        Doc {
+            seg,
+            mentions,
+            sentence_of,
+            groups,
+        }
     }
 
     fn annotation(
@@ -232,7 +300,8 @@ impl Doc {
         let text = &article.text;
         let idx = CharIndex::new(text);
         let chars = |s: Span| (idx.char_of(s.start), idx.char_of(s.end));
-        let sentence_probs: Vec<crate::schema::Sentiment> = sentence_parts.into_iter().map(aggregate).collect();
+        let sentence_probs: Vec<crate::schema::Sentiment> =
+            sentence_parts.into_iter().map(aggregate).collect();
         let sentences: Vec<SentenceAnnotation> = self
             .seg
             .sentences
@@ -240,12 +309,21 @@ impl Doc {
             .zip(&sentence_probs)
             .map(|(&s, sent)| {
                 let (start, end) = chars(s);
-                SentenceAnnotation { start, end, text: s.of(text).to_string(), sentiment: sent.clone() }
+                SentenceAnnotation {
+                    start,
+                    end,
+                    text: s.of(text).to_string(),
+                    sentiment: sent.clone(),
+                }
             })
             .collect();
-        let doc_sentiment = aggregate(self.seg.sentences.iter().zip(&sentence_probs).map(|(s, p)| {
-            (p.probabilities, (s.end - s.start) as f64)
-        }));
+        let doc_sentiment = aggregate(
+            self.seg
+                .sentences
+                .iter()
+                .zip(&sentence_probs)
+                .map(|(s, p)| (p.probabilities, (s.end - s.start) as f64)),
+        );
         let len = text.len().max(1) as f64;
         let weight = |m: &RawMention| 1.0 + (1.0 - m.span.start as f64 / len);
         let total: f64 = self.mentions.iter().map(weight).sum::<f64>().max(1e-12);
@@ -256,13 +334,24 @@ impl Doc {
             .map(|(g, parts)| {
                 // Per sentence: the targeted result, or else the sentence's own tone.
                 let mut per_sentence: Vec<(usize, Probabilities)> = if parts.is_empty() {
-                    g.members.iter().map(|&m| (self.sentence_of[m], sentence_probs[self.sentence_of[m]].probabilities)).collect()
+                    g.members
+                        .iter()
+                        .map(|&m| {
+                            (
+                                self.sentence_of[m],
+                                sentence_probs[self.sentence_of[m]].probabilities,
+                            )
+                        })
+                        .collect()
                 } else {
                     parts
                 };
                 per_sentence.dedup_by_key(|p| p.0);
                 let score_in = |s: usize| {
-                    per_sentence.iter().find(|p| p.0 == s).map_or(0.0, |p| sentiment(p.1).score)
+                    per_sentence
+                        .iter()
+                        .find(|p| p.0 == s)
+                        .map_or(0.0, |p| sentiment(p.1).score)
                 };
                 let mentions: Vec<Mention> = g
                     .members
@@ -281,7 +370,12 @@ impl Doc {
                         }
                     })
                     .collect();
-                let salience = g.members.iter().map(|&m| weight(&self.mentions[m])).sum::<f64>() / total;
+                let salience = g
+                    .members
+                    .iter()
+                    .map(|&m| weight(&self.mentions[m]))
+                    .sum::<f64>()
+                    / total;
                 Entity {
                     text: g.name.clone(),
                     label: g.label.clone(),
@@ -292,14 +386,22 @@ impl Doc {
                 }
             })
             .collect();
-        entities.sort_by(|a, b| b.salience.total_cmp(&a.salience).then(a.mentions[0].start.cmp(&b.mentions[0].start)));
+        entities.sort_by(|a, b| {
+            b.salience
+                .total_cmp(&a.salience)
+                .then(a.mentions[0].start.cmp(&b.mentions[0].start))
+        });
         let chrome = self
             .seg
             .chrome
             .iter()
             .map(|&s| {
                 let (start, end) = chars(s);
-                ChromeLine { start, end, text: s.of(text).to_string() }
+                ChromeLine {
+                    start,
+                    end,
+                    text: s.of(text).to_string(),
+                }
             })
             .collect();
         Annotation {
@@ -317,7 +419,11 @@ impl Doc {
 
 /// Runs `pieces` through `model` in batches of similar length (in parallel on the current
 /// rayon pool); returns each piece's logits, in input order, cut to the piece's own length.
-pub fn run_sorted(model: &Model, pieces: &[&Piece], batch_size: usize) -> Result<Vec<Vec<f32>>, ModelError> {
+pub fn run_sorted(
+    model: &Model,
+    pieces: &[&Piece],
+    batch_size: usize,
+) -> Result<Vec<Vec<f32>>, ModelError> {
     let mut order: Vec<usize> = (0..pieces.len()).collect();
     order.sort_by_key(|&i| (pieces[i].ids.len(), i));
     let chunks: Vec<&[usize]> = order.chunks(batch_size.max(1)).collect();
@@ -334,7 +440,11 @@ pub fn run_sorted(model: &Model, pieces: &[&Piece], batch_size: usize) -> Result
                 .enumerate()
                 .map(|(r, &i)| {
                     let row = &logits[r * row_len..(r + 1) * row_len];
-                    let keep = if per_row == 1 { row_len } else { pieces[i].ids.len() * per_pos };
+                    let keep = if per_row == 1 {
+                        row_len
+                    } else {
+                        pieces[i].ids.len() * per_pos
+                    };
                     (i, row[..keep].to_vec())
                 })
                 .collect())

@@ -43,6 +43,9 @@ pub struct ModelArgs {
     /// Sentiment model directory [default: models/sentiment].
     #[arg(long, value_name = "DIR")]
     pub sentiment_model: Option<PathBuf>,
+    /// Targeted (entity) sentiment model directory [default: models/targeted].
+    #[arg(long, value_name = "DIR")]
+    pub targeted_model: Option<PathBuf>,
     /// Worker threads; each runs its own single-threaded ONNX session (0 = one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,

@@ -45,14 +45,28 @@ fn model_dir(flag: &Option<PathBuf>, name: &str) -> PathBuf {
     if local.is_dir() {
         return local;
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join(name)
 }
 
-fn pipeline(m: &ModelArgs, chrome: ChromeRules, entity_sentiment: EntitySentiment) -> Result<Pipeline> {
-    let threads = if m.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { m.threads };
+fn pipeline(
+    m: &ModelArgs,
+    chrome: ChromeRules,
+    entity_sentiment: EntitySentiment,
+) -> Result<Pipeline> {
+    let threads = if m.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        m.threads
+    };
     Ok(Pipeline::new(PipelineConfig {
         ner_model: model_dir(&m.ner_model, "ner"),
         sentiment_model: model_dir(&m.sentiment_model, "sentiment"),
+        targeted_model: match &m.targeted_model {
+            Some(dir) => Some(dir.clone()),
+            None => Some(model_dir(&None, "targeted")).filter(|d| d.is_dir()),
+        },
         threads,
         batch_size: m.batch_size,
         chrome,
@@ -69,12 +83,16 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
     let pipeline = pipeline(&args.models, chrome, args.entity_sentiment)?;
     let articles = input::open(&args.input).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (mut writer, done) = match &args.output {
-        Some(p) => Writer::file(p, args.resume).with_context(|| format!("{}: cannot write the output", p.display()))?,
+        Some(p) => Writer::file(p, args.resume)
+            .with_context(|| format!("{}: cannot write the output", p.display()))?,
         None => (Writer::stdout(), HashSet::new()),
     };
     let rejects_path = args.rejects.clone().or_else(|| {
         args.output.as_ref().map(|o| {
-            let stem = o.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem = o
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             o.with_file_name(format!("{stem}.rejects.jsonl"))
         })
     });
@@ -110,7 +128,14 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
             }
             Ok(a) if !seen.insert(a.id.clone()) => {
                 let (file, line) = split_origin(&a.origin);
-                let e = InputError { id: Some(a.id.clone()), ..InputError::new(file, line, "duplicate id: an earlier article has the same id; ids must be unique") };
+                let e = InputError {
+                    id: Some(a.id.clone()),
+                    ..InputError::new(
+                        file,
+                        line,
+                        "duplicate id: an earlier article has the same id; ids must be unique",
+                    )
+                };
                 bar.suspend(|| eprintln!("newslens: rejected: {e}"));
                 rejects.push(e);
                 bar.inc(1);
@@ -132,7 +157,10 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
 
     let secs = started.elapsed().as_secs_f64();
-    let mut summary = format!("newslens: annotated {written} articles in {secs:.1} s");
+    let mut summary = format!(
+        "newslens: annotated {written} articles in {secs:.1} s ({tokens} model tokens, {:.0} tokens/s)",
+        tokens as f64 / secs.max(1e-9)
+    );
     if skipped > 0 {
         summary += &format!(", skipped {skipped} already in the output");
     }
@@ -150,7 +178,8 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
         eprintln!("  {r}");
     }
     if let Some(p) = rejects_path {
-        write_rejects(&p, &rejects).with_context(|| format!("{}: cannot write the rejects file", p.display()))?;
+        write_rejects(&p, &rejects)
+            .with_context(|| format!("{}: cannot write the rejects file", p.display()))?;
         eprintln!("newslens: rejects listed in {}", p.display());
     }
     Ok(ExitCode::from(EXIT_REJECTS))
@@ -176,17 +205,29 @@ fn progress(quiet: bool, total: Option<u64>) -> ProgressBar {
     } else {
         "{spinner} {pos} articles [{elapsed_precise}] {msg}"
     };
-    bar.set_style(ProgressStyle::with_template(style).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template(style).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     bar
 }
 
 fn report(args: ReportArgs) -> Result<()> {
     use newslens::report::{self, Format, ReportOptions};
     let annotations = report::load(&args.input).map_err(anyhow::Error::msg)?;
-    let opts = ReportOptions { by: args.by, min_groups: args.min_groups, labels: args.label, min_count: args.min_count };
+    let opts = ReportOptions {
+        by: args.by,
+        min_groups: args.min_groups,
+        labels: args.label,
+        min_count: args.min_count,
+    };
     let r = report::build(&annotations, &opts);
-    let formats = if args.format.is_empty() { vec![Format::Html, Format::Md, Format::Json, Format::Csv] } else { args.format };
-    let written = report::write(&r, &annotations, &args.output, &formats).map_err(anyhow::Error::msg)?;
+    let formats = if args.format.is_empty() {
+        vec![Format::Html, Format::Md, Format::Json, Format::Csv]
+    } else {
+        args.format
+    };
+    let written =
+        report::write(&r, &annotations, &args.output, &formats).map_err(anyhow::Error::msg)?;
     for w in written {
         eprintln!("newslens: wrote {w}");
     }
@@ -205,22 +246,51 @@ fn eval(what: EvalCommand) -> Result<()> {
         if json {
             println!("{}", serde_json::to_string(&r)?);
         } else {
-            println!("{} on {} ({} documents, {} sentences, {:.0} s)", r.model, r.file, r.documents, r.sentences, started.elapsed().as_secs_f64());
-            println!("{:<8} {:>9} {:>9} {:>9} {:>8}", "label", "precision", "recall", "f1", "support");
+            println!(
+                "{} on {} ({} documents, {} sentences, {:.0} s)",
+                r.model,
+                r.file,
+                r.documents,
+                r.sentences,
+                started.elapsed().as_secs_f64()
+            );
+            println!(
+                "{:<8} {:>9} {:>9} {:>9} {:>8}",
+                "label", "precision", "recall", "f1", "support"
+            );
             for (l, p) in &r.per_label {
-                println!("{:<8} {:>9.4} {:>9.4} {:>9.4} {:>8}", l, p.precision, p.recall, p.f1, p.support);
+                println!(
+                    "{:<8} {:>9.4} {:>9.4} {:>9.4} {:>8}",
+                    l, p.precision, p.recall, p.f1, p.support
+                );
             }
-            println!("{:<8} {:>9.4} {:>9.4} {:>9.4}", "micro", r.precision, r.recall, r.f1);
+            println!(
+                "{:<8} {:>9.4} {:>9.4} {:>9.4}",
+                "micro", r.precision, r.recall, r.f1
+            );
         }
     } else {
         let r = newslens::eval::eval_sentiment(&pipeline, &file).map_err(anyhow::Error::msg)?;
         if json {
             println!("{}", serde_json::to_string(&r)?);
         } else {
-            println!("{} on {} ({}, {} examples, {:.0} s)", r.model, r.file, r.task, r.examples, started.elapsed().as_secs_f64());
-            println!("{:<9} {:>9} {:>9} {:>9} {:>8}", "label", "precision", "recall", "f1", "support");
+            println!(
+                "{} on {} ({}, {} examples, {:.0} s)",
+                r.model,
+                r.file,
+                r.task,
+                r.examples,
+                started.elapsed().as_secs_f64()
+            );
+            println!(
+                "{:<9} {:>9} {:>9} {:>9} {:>8}",
+                "label", "precision", "recall", "f1", "support"
+            );
             for (l, p) in &r.per_label {
-                println!("{:<9} {:>9.4} {:>9.4} {:>9.4} {:>8}", l, p.precision, p.recall, p.f1, p.support);
+                println!(
+                    "{:<9} {:>9.4} {:>9.4} {:>9.4} {:>8}",
+                    l, p.precision, p.recall, p.f1, p.support
+                );
             }
             println!("accuracy {:.4}  macro-F1 {:.4}", r.accuracy, r.macro_f1);
         }

@@ -104,8 +104,11 @@ pub struct RunMeta {
 pub struct Models {
     /// NER model.
     pub ner: String,
-    /// Sentiment model.
+    /// Sentence sentiment model.
     pub sentiment: String,
+    /// Targeted (entity) sentiment model, when entity sentiment is targeted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targeted: Option<String>,
 }
 
 /// Everything newslens says about one article: one line of the output.

@@ -35,14 +35,21 @@ pub fn read_jsonl(path: &Path) -> Vec<Value> {
 
 /// `text[start..end]` in Unicode scalar values, as Python slices a str.
 pub fn char_slice(text: &str, start: u64, end: u64) -> String {
-    text.chars().skip(start as usize).take((end - start) as usize).collect()
+    text.chars()
+        .skip(start as usize)
+        .take((end - start) as usize)
+        .collect()
 }
 
 /// Checks that every mention's offsets give back its text.
 pub fn assert_offsets_exact(annotation: &Value, text: &str) {
     for e in annotation["entities"].as_array().unwrap() {
         for m in e["mentions"].as_array().unwrap() {
-            let got = char_slice(text, m["start"].as_u64().unwrap(), m["end"].as_u64().unwrap());
+            let got = char_slice(
+                text,
+                m["start"].as_u64().unwrap(),
+                m["end"].as_u64().unwrap(),
+            );
             assert_eq!(got, m["text"].as_str().unwrap(), "offsets of {m}");
         }
     }
@@ -54,17 +61,27 @@ pub fn entities(annotation: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["text"].as_str().unwrap().to_string(), e["label"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["text"].as_str().unwrap().to_string(),
+                e["label"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
 /// `../shared/data`, or None (with a message) when it is absent.
 pub fn shared_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("NEWSLENS_DATA").map(PathBuf::from).unwrap_or_else(|| root().join("../shared/data"));
+    let dir = std::env::var_os("NEWSLENS_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/data"));
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED: {} is absent (set NEWSLENS_DATA to the shared data folder)", dir.display());
+        eprintln!(
+            "SKIPPED: {} is absent (set NEWSLENS_DATA to the shared data folder)",
+            dir.display()
+        );
         None
     }
 }

@@ -12,11 +12,25 @@ fn bad_inputs_are_rejected_by_file_and_line_and_the_rest_is_annotated() {
     let dir = tempfile::tempdir().unwrap();
     let arts = dir.path().join("articles");
     std::fs::create_dir_all(arts.join("sub")).unwrap();
-    std::fs::write(arts.join("good.txt"), "Angela Merkel visited Paris on Monday.").unwrap();
-    std::fs::write(arts.join("sub/latin1.txt"), b"Caf\xe9 owners in Lyon protested.").unwrap();
+    std::fs::write(
+        arts.join("good.txt"),
+        "Angela Merkel visited Paris on Monday.",
+    )
+    .unwrap();
+    std::fs::write(
+        arts.join("sub/latin1.txt"),
+        b"Caf\xe9 owners in Lyon protested.",
+    )
+    .unwrap();
     std::fs::write(arts.join("empty.txt"), "  \n\n").unwrap();
     let out = dir.path().join("out.jsonl");
-    let o = run(&["annotate", arts.to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet"]);
+    let o = run(&[
+        "annotate",
+        arts.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("latin1.txt") && err.contains("UTF-8"), "{err}");
@@ -39,17 +53,35 @@ fn bad_inputs_are_rejected_by_file_and_line_and_the_rest_is_annotated() {
     .join("\n");
     std::fs::write(&feed, body).unwrap();
     let out = dir.path().join("feed.out.jsonl");
-    let o = run(&["annotate", feed.to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet"]);
+    let o = run(&[
+        "annotate",
+        feed.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let err = stderr(&o);
     let name = feed.display().to_string();
     for (line, what) in [(2, "not JSON"), (3, "no `text`"), (4, "duplicate id")] {
-        assert!(err.contains(&format!("{name}:{line}")) && err.contains(what), "line {line}: {err}");
+        assert!(
+            err.contains(&format!("{name}:{line}")) && err.contains(what),
+            "line {line}: {err}"
+        );
     }
-    let ids: Vec<String> = read_jsonl(&out).iter().map(|a| a["id"].as_str().unwrap().to_string()).collect();
+    let ids: Vec<String> = read_jsonl(&out)
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ids, ["1", "3"]);
     let rejects = read_jsonl(&dir.path().join("feed.out.rejects.jsonl"));
-    assert_eq!(rejects.iter().map(|r| r["line"].as_u64().unwrap()).collect::<Vec<_>>(), [2, 3, 4]);
+    assert_eq!(
+        rejects
+            .iter()
+            .map(|r| r["line"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [2, 3, 4]
+    );
 }
 
 #[test]
@@ -68,7 +100,14 @@ fn a_broken_model_stops_the_run_before_any_output() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.jsonl");
     // Missing model directory.
-    let o = run(&["annotate", "corpus/", "-o", out.to_str().unwrap(), "--ner-model", dir.path().join("nope").to_str().unwrap()]);
+    let o = run(&[
+        "annotate",
+        "corpus/",
+        "-o",
+        out.to_str().unwrap(),
+        "--ner-model",
+        dir.path().join("nope").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("config.json"), "{}", stderr(&o));
     assert!(!out.exists());
@@ -78,13 +117,26 @@ fn a_broken_model_stops_the_run_before_any_output() {
     for f in ["model.onnx", "tokenizer.json"] {
         std::fs::copy(root().join("models/ner").join(f), bad.join(f)).unwrap();
     }
-    let mut cfg: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("models/ner/config.json")).unwrap()).unwrap();
+    let mut cfg: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("models/ner/config.json")).unwrap(),
+    )
+    .unwrap();
     cfg["labels"] = json!(["O", "B-PER", "I-PER"]);
     std::fs::write(bad.join("config.json"), cfg.to_string()).unwrap();
-    let o = run(&["annotate", "corpus/", "-o", out.to_str().unwrap(), "--ner-model", bad.to_str().unwrap()]);
+    let o = run(&[
+        "annotate",
+        "corpus/",
+        "-o",
+        out.to_str().unwrap(),
+        "--ner-model",
+        bad.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("bad/config.json") && err.contains("3 labels") && err.contains("9 classes"), "{err}");
+    assert!(
+        err.contains("bad/config.json") && err.contains("3 labels") && err.contains("9 classes"),
+        "{err}"
+    );
     assert!(!out.exists());
 }
 
@@ -98,13 +150,25 @@ fn resume_after_a_kill_keeps_every_article_exactly_once() {
     write_jsonl(&feed, &records);
     let out = dir.path().join("out.jsonl");
     let mut child = newslens()
-        .args(["annotate", feed.to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet", "--articles-per-batch", "1", "--threads", "1"])
+        .args([
+            "annotate",
+            feed.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--articles-per-batch",
+            "1",
+            "--threads",
+            "1",
+        ])
         .spawn()
         .unwrap();
     // Kill it once some (not all) lines are written.
     let t0 = Instant::now();
     loop {
-        let n = std::fs::read_to_string(&out).map(|s| s.lines().count()).unwrap_or(0);
+        let n = std::fs::read_to_string(&out)
+            .map(|s| s.lines().count())
+            .unwrap_or(0);
         if n >= 2 || t0.elapsed() > Duration::from_secs(60) {
             break;
         }
@@ -113,12 +177,25 @@ fn resume_after_a_kill_keeps_every_article_exactly_once() {
     child.kill().unwrap();
     child.wait().unwrap();
     let before = std::fs::read_to_string(&out).unwrap();
-    assert!(before.lines().count() < 12, "the run finished before it could be killed");
+    assert!(
+        before.lines().count() < 12,
+        "the run finished before it could be killed"
+    );
     // A crash mid-write leaves half a line: simulate it.
     std::fs::write(&out, format!("{before}{{\"id\":\"a9\",\"sen")).unwrap();
-    let o = run(&["annotate", feed.to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet", "--resume"]);
+    let o = run(&[
+        "annotate",
+        feed.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--resume",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let ids: Vec<String> = read_jsonl(&out).iter().map(|a| a["id"].as_str().unwrap().to_string()).collect();
+    let ids: Vec<String> = read_jsonl(&out)
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
     let mut sorted = ids.clone();
     sorted.sort();
     sorted.dedup();

@@ -10,8 +10,18 @@ use common::*;
 use serde_json::{json, Value};
 
 fn sentiment(score: f64) -> Value {
-    let (neg, pos) = if score < 0.0 { (-score, 0.0) } else { (0.0, score) };
-    let label = if score < 0.0 { "negative" } else if score > 0.0 { "positive" } else { "neutral" };
+    let (neg, pos) = if score < 0.0 {
+        (-score, 0.0)
+    } else {
+        (0.0, score)
+    };
+    let label = if score < 0.0 {
+        "negative"
+    } else if score > 0.0 {
+        "positive"
+    } else {
+        "neutral"
+    };
     json!({"label": label, "score": score, "probabilities": {"negative": neg, "neutral": 1.0 - neg - pos, "positive": pos}})
 }
 
@@ -26,7 +36,9 @@ fn article(id: &str, source: &str, score: f64, mentions: &[(&str, &str, f64)]) -
         text.push_str(&sentence);
         text.push(' ');
         let end = start + sentence.chars().count();
-        sentences.push(json!({"start": start, "end": end, "text": sentence, "sentiment": sentiment(*s)}));
+        sentences.push(
+            json!({"start": start, "end": end, "text": sentence, "sentiment": sentiment(*s)}),
+        );
         let m = json!({"start": start + 5, "end": start + 5 + name.chars().count(), "text": name, "label": label, "score": 0.99, "sentence": i, "sentiment": s});
         match entities.iter_mut().find(|e| e["text"] == *name) {
             Some(e) => {
@@ -46,9 +58,22 @@ fn fixture(dir: &Path) -> std::path::PathBuf {
     write_jsonl(
         &path,
         &[
-            article("a1", "Alpha", -0.5, &[("Xi Jinping", "PER", -0.6), ("Beijing", "LOC", 0.0)]),
+            article(
+                "a1",
+                "Alpha",
+                -0.5,
+                &[("Xi Jinping", "PER", -0.6), ("Beijing", "LOC", 0.0)],
+            ),
             article("a2", "Alpha", -0.3, &[("CCP", "ORG", -0.8)]),
-            article("b1", "Beta", 0.2, &[("Xi Jinping", "PER", 0.4), ("Chinese Communist Party", "ORG", -0.2)]),
+            article(
+                "b1",
+                "Beta",
+                0.2,
+                &[
+                    ("Xi Jinping", "PER", 0.4),
+                    ("Chinese Communist Party", "ORG", -0.2),
+                ],
+            ),
         ],
     );
     path
@@ -59,9 +84,17 @@ fn aggregates_and_intervals_match_a_hand_computation() {
     let dir = tempfile::tempdir().unwrap();
     let input = fixture(dir.path());
     let out = dir.path().join("rep");
-    let o = run(&["report", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--format", "json,csv,md"]);
+    let o = run(&[
+        "report",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--format",
+        "json,csv,md",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let groups = r["groups"].as_array().unwrap();
     // Most negative first: Alpha (mean of -0.5 and -0.3), then Beta.
     assert_eq!(groups[0]["name"], "Alpha");
@@ -77,13 +110,19 @@ fn aggregates_and_intervals_match_a_hand_computation() {
     let ents = r["entities"].as_array().unwrap();
     let names: Vec<&str> = ents.iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
-    assert!(names.contains(&"Xi Jinping") && names.contains(&"Chinese Communist Party"), "{names:?}");
+    assert!(
+        names.contains(&"Xi Jinping") && names.contains(&"Chinese Communist Party"),
+        "{names:?}"
+    );
     let xi = ents.iter().find(|e| e["name"] == "Xi Jinping").unwrap();
     assert_eq!(xi["cells"]["Alpha"]["score"], -0.6);
     assert_eq!(xi["cells"]["Beta"]["score"], 0.4);
     let ev = &xi["cells"]["Alpha"]["evidence"][0];
     let sentence: Vec<char> = ev["sentence"].as_str().unwrap().chars().collect();
-    let m: String = sentence[ev["mention_start"].as_u64().unwrap() as usize..ev["mention_end"].as_u64().unwrap() as usize].iter().collect();
+    let m: String = sentence[ev["mention_start"].as_u64().unwrap() as usize
+        ..ev["mention_end"].as_u64().unwrap() as usize]
+        .iter()
+        .collect();
     assert_eq!(m, "Xi Jinping");
     // The tables hold the numbers behind the page.
     let docs = std::fs::read_to_string(out.join("documents.csv")).unwrap();
@@ -92,11 +131,29 @@ fn aggregates_and_intervals_match_a_hand_computation() {
     let mentions = std::fs::read_to_string(out.join("mentions.csv")).unwrap();
     assert_eq!(mentions.lines().count(), 6);
     // Grouping by another field.
-    let o = run(&["report", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--format", "json", "--by", "id", "--min-groups", "1", "--label", "ORG"]);
+    let o = run(&[
+        "report",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+        "--by",
+        "id",
+        "--min-groups",
+        "1",
+        "--label",
+        "ORG",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(r["groups"].as_array().unwrap().len(), 3);
-    assert!(r["entities"].as_array().unwrap().iter().all(|e| e["label"] == "ORG"));
+    assert!(r["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["label"] == "ORG"));
 }
 
 #[test]
@@ -104,11 +161,23 @@ fn html_page_is_self_contained_and_renders_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let input = fixture(dir.path());
     let out = dir.path().join("rep");
-    let o = run(&["report", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--format", "html"]);
+    let o = run(&[
+        "report",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--format",
+        "html",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    for bad in ["http://", "https://", "<script", "<link", "src=", "@import", "url("] {
-        assert!(!html.contains(bad), "the page refers to outside resources: {bad}");
+    for bad in [
+        "http://", "https://", "<script", "<link", "src=", "@import", "url(",
+    ] {
+        assert!(
+            !html.contains(bad),
+            "the page refers to outside resources: {bad}"
+        );
     }
     assert!(html.contains("<svg") && html.contains("<mark>Xi Jinping</mark>"));
     let chromium = Path::new("/usr/bin/chromium");
@@ -123,8 +192,14 @@ fn html_page_is_self_contained_and_renders_in_chromium() {
     let profile = dir.path().join("profile");
     let status = Command::new(chromium)
         .args([
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
             "--window-size=1200,1600",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
@@ -132,7 +207,15 @@ fn html_page_is_self_contained_and_renders_in_chromium() {
         .arg(format!("file://{}", out.join("index.html").display()))
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let png = std::fs::read(&shot).unwrap();
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot {} bytes", png.len());
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot {} bytes",
+        png.len()
+    );
 }

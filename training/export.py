@@ -40,6 +40,8 @@ SPECS = {
         },
     },
 }
+SPECS["targeted"] = {"loader": AutoModelForSequenceClassification,
+                     "config": dict(SPECS["sentiment"]["config"], name="newslens-targeted-minilm")}
 
 
 def export(name, out_root=MODELS, quantize=True):

@@ -110,12 +110,17 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="use only N training examples (smoke test)")
+    ap.add_argument("--targeted-only", action="store_true", help="train on NewsMTSC targets only")
+    ap.add_argument("--name", default="sentiment", help="output folder under training/work/")
     args = ap.parse_args()
     seed_everything(args.seed); torch.set_num_threads(2)
     base = base_model_dir()
     tok = AutoTokenizer.from_pretrained(base)
-    train = read_sst(DATA / "sst2" / "train.senteval.tsv", header=False)
-    train += read_newsmtsc(DATA / "newsmtsc" / "train.jsonl")
+    if args.targeted_only:
+        train = read_newsmtsc(DATA / "newsmtsc" / "train.jsonl", sentences=False)
+    else:
+        train = read_sst(DATA / "sst2" / "train.senteval.tsv", header=False)
+        train += read_newsmtsc(DATA / "newsmtsc" / "train.jsonl")
     gen = torch.Generator().manual_seed(args.seed)
     if args.limit:
         train = [train[i] for i in torch.randperm(len(train), generator=gen)[:args.limit].tolist()]
@@ -144,7 +149,7 @@ def main():
         print(f"epoch {ep+1} dev {metrics(model, sst_dev, rw)}", flush=True)
     res = {"dev": metrics(model, sst_dev, rw), "train_minutes": (time.time() - t0) / 60, "args": vars(args)}
     print("final (PyTorch, bf16):", res, flush=True)
-    out = WORK / "sentiment"
+    out = WORK / args.name
     model.save_pretrained(out); tok.save_pretrained(out)
     write_json(out / "train_metrics.json", res)
 

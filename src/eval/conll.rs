@@ -35,11 +35,25 @@ struct Sentence {
 }
 
 fn read(path: &Path) -> Result<Vec<Vec<Sentence>>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let (mut docs, mut doc, mut cur) = (Vec::new(), Vec::new(), Sentence { words: vec![], tags: vec![] });
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let (mut docs, mut doc, mut cur) = (
+        Vec::new(),
+        Vec::new(),
+        Sentence {
+            words: vec![],
+            tags: vec![],
+        },
+    );
     let flush = |doc: &mut Vec<Sentence>, cur: &mut Sentence| {
         if !cur.words.is_empty() {
-            doc.push(std::mem::replace(cur, Sentence { words: vec![], tags: vec![] }));
+            doc.push(std::mem::replace(
+                cur,
+                Sentence {
+                    words: vec![],
+                    tags: vec![],
+                },
+            ));
         }
     };
     for (n, line) in text.lines().enumerate() {
@@ -53,7 +67,11 @@ fn read(path: &Path) -> Result<Vec<Vec<Sentence>>, String> {
         } else {
             let cols: Vec<&str> = line.split_whitespace().collect();
             if cols.len() < 2 {
-                return Err(format!("{}:{}: expected `word ... tag` columns", path.display(), n + 1));
+                return Err(format!(
+                    "{}:{}: expected `word ... tag` columns",
+                    path.display(),
+                    n + 1
+                ));
             }
             cur.words.push(cols[0].to_string());
             cur.tags.push(cols[cols.len() - 1].to_string());
@@ -118,7 +136,9 @@ pub fn eval_ner(pipeline: &Pipeline, path: &Path) -> Result<NerReport, String> {
             let mut tags = vec!["O".to_string(); sent.words.len()];
             let mut prev: Option<usize> = None;
             for (w, &(a, _)) in word_spans[d][s].iter().enumerate() {
-                let hit = mentions[d].iter().position(|m| m.span.start <= a && a < m.span.end);
+                let hit = mentions[d]
+                    .iter()
+                    .position(|m| m.span.start <= a && a < m.span.end);
                 if let Some(m) = hit {
                     let p = if prev == Some(m) { "I" } else { "B" };
                     tags[w] = format!("{p}-{}", mentions[d][m].label);
@@ -157,11 +177,22 @@ mod tests {
 
     #[test]
     fn bio_spans_follow_seqeval() {
-        let tags: Vec<String> = ["B-PER", "I-PER", "O", "I-LOC", "B-ORG", "B-ORG"].iter().map(|s| s.to_string()).collect();
+        let tags: Vec<String> = ["B-PER", "I-PER", "O", "I-LOC", "B-ORG", "B-ORG"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let mut out = HashSet::new();
         spans(0, &tags, &mut out);
         let mut v: Vec<_> = out.into_iter().collect();
         v.sort();
-        assert_eq!(v, vec![(0, 0, 2, "PER".into()), (0, 3, 4, "LOC".into()), (0, 4, 5, "ORG".into()), (0, 5, 6, "ORG".into())]);
+        assert_eq!(
+            v,
+            vec![
+                (0, 0, 2, "PER".into()),
+                (0, 3, 4, "LOC".into()),
+                (0, 4, 5, "ORG".into()),
+                (0, 5, 6, "ORG".into())
+            ]
+        );
     }
 }

@@ -24,9 +24,26 @@ pub struct Prf {
 impl Prf {
     /// From true positives, false positives and false negatives.
     pub fn new(tp: usize, fp: usize, fn_: usize) -> Self {
-        let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
-        let r = if tp + fn_ == 0 { 0.0 } else { tp as f64 / (tp + fn_) as f64 };
-        let f1 = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
-        Prf { precision: p, recall: r, f1, support: tp + fn_ }
+        let p = if tp + fp == 0 {
+            0.0
+        } else {
+            tp as f64 / (tp + fp) as f64
+        };
+        let r = if tp + fn_ == 0 {
+            0.0
+        } else {
+            tp as f64 / (tp + fn_) as f64
+        };
+        let f1 = if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        };
+        Prf {
+            precision: p,
+            recall: r,
+            f1,
+            support: tp + fn_,
+        }
     }
 }

@@ -45,9 +45,14 @@ fn detok(s: &str) -> String {
 
 /// Scores the sentiment model on `path` (`.tsv`: SST-2; `.jsonl`: NewsMTSC).
 pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentReport, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let model = pipeline.sentiment();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let is_tsv = path.extension().is_some_and(|e| e == "tsv");
+    let model = if is_tsv {
+        pipeline.sentiment()
+    } else {
+        pipeline.targeted()
+    };
     // (queries of one item, gold class) with classes 0 negative, 1 neutral, 2 positive.
     let mut items: Vec<(Vec<Query>, usize)> = Vec::new();
     let err = |n: usize, m: &str| format!("{}:{}: {m}", path.display(), n + 1);
@@ -56,7 +61,9 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
             continue;
         }
         if is_tsv {
-            let Some((a, b)) = line.split_once('\t') else { return Err(err(n, "expected two tab-separated columns")) };
+            let Some((a, b)) = line.split_once('\t') else {
+                return Err(err(n, "expected two tab-separated columns"));
+            };
             let (label, sentence) = match (a.trim().parse::<usize>(), b.trim().parse::<usize>()) {
                 (Ok(l), _) => (l, b),
                 (_, Ok(l)) => (l, a),
@@ -64,15 +71,25 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
                 _ => return Err(err(n, "no 0/1 label column")),
             };
             let s = detok(sentence);
-            let q = model.sentence_queries(&s, Span::new(0, s.len())).map_err(|e| e.to_string())?;
+            let q = model
+                .sentence_queries(&s, Span::new(0, s.len()))
+                .map_err(|e| e.to_string())?;
             items.push((q, if label == 1 { 2 } else { 0 }));
         } else {
-            let rec: serde_json::Value = serde_json::from_str(line).map_err(|e| err(n, &format!("not JSON: {e}")))?;
-            let sentence = rec["sentence_normalized"].as_str().ok_or_else(|| err(n, "no sentence_normalized"))?;
+            let rec: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| err(n, &format!("not JSON: {e}")))?;
+            let sentence = rec["sentence_normalized"]
+                .as_str()
+                .ok_or_else(|| err(n, "no sentence_normalized"))?;
             let idx = CharIndex::new(sentence);
             let byte_of = |c: u64| idx.byte_of(c as usize);
-            for t in rec["targets"].as_array().ok_or_else(|| err(n, "no targets"))? {
-                let (Some(from), Some(to), Some(pol)) = (t["from"].as_u64(), t["to"].as_u64(), t["polarity"].as_f64()) else {
+            for t in rec["targets"]
+                .as_array()
+                .ok_or_else(|| err(n, "no targets"))?
+            {
+                let (Some(from), Some(to), Some(pol)) =
+                    (t["from"].as_u64(), t["to"].as_u64(), t["polarity"].as_f64())
+                else {
                     return Err(err(n, "target without from/to/polarity"));
                 };
                 let gold = match pol as i64 {
@@ -81,21 +98,34 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
                     6 => 2,
                     _ => return Err(err(n, "polarity must be 2, 4 or 6")),
                 };
-                let (Some(a), Some(b)) = (byte_of(from), byte_of(to)) else { return Err(err(n, "target offsets out of range")) };
-                let q = model.target_query(sentence, Span::new(0, sentence.len()), Span::new(a, b)).map_err(|e| e.to_string())?;
+                let (Some(a), Some(b)) = (byte_of(from), byte_of(to)) else {
+                    return Err(err(n, "target offsets out of range"));
+                };
+                let q = model
+                    .target_query(sentence, Span::new(0, sentence.len()), Span::new(a, b))
+                    .map_err(|e| e.to_string())?;
                 items.push((vec![q], gold));
             }
         }
     }
     let refs: Vec<&Query> = items.iter().flat_map(|(q, _)| q).collect();
-    let probs = pipeline.install(|| model.classify(&refs, 32)).map_err(|e| e.to_string())?;
+    let probs = pipeline
+        .install(|| model.classify(&refs, 32))
+        .map_err(|e| e.to_string())?;
     let mut probs = probs.into_iter();
     let mut pairs = Vec::new();
     for (qs, gold) in &items {
-        let parts: Vec<_> = qs.iter().map(|q| (probs.next().expect("one result per query"), q.weight)).collect();
+        let parts: Vec<_> = qs
+            .iter()
+            .map(|q| (probs.next().expect("one result per query"), q.weight))
+            .collect();
         let p = crate::sentiment::aggregate(parts).probabilities;
         let pred = if is_tsv {
-            if p.positive > p.negative { 2 } else { 0 }
+            if p.positive > p.negative {
+                2
+            } else {
+                0
+            }
         } else if p.negative >= p.neutral && p.negative >= p.positive {
             0
         } else if p.positive > p.neutral {
@@ -105,7 +135,11 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
         };
         pairs.push((pred, *gold));
     }
-    let classes: &[(usize, &str)] = if is_tsv { &[(0, "negative"), (2, "positive")] } else { &[(0, "negative"), (1, "neutral"), (2, "positive")] };
+    let classes: &[(usize, &str)] = if is_tsv {
+        &[(0, "negative"), (2, "positive")]
+    } else {
+        &[(0, "negative"), (1, "neutral"), (2, "positive")]
+    };
     let mut per_label = BTreeMap::new();
     for &(c, name) in classes {
         let tp = pairs.iter().filter(|&&(p, g)| p == c && g == c).count();
@@ -115,9 +149,13 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
     }
     let correct = pairs.iter().filter(|(p, g)| p == g).count();
     Ok(SentimentReport {
-        model: pipeline.models().sentiment,
+        model: model.model().config.id(),
         file: path.display().to_string(),
-        task: if is_tsv { "sst2".into() } else { "newsmtsc".into() },
+        task: if is_tsv {
+            "sst2".into()
+        } else {
+            "newsmtsc".into()
+        },
         examples: pairs.len(),
         accuracy: correct as f64 / pairs.len().max(1) as f64,
         macro_f1: per_label.values().map(|p| p.f1).sum::<f64>() / classes.len() as f64,
@@ -129,6 +167,9 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
 mod tests {
     #[test]
     fn ptb_contractions_are_rejoined() {
-        assert_eq!(super::detok("it 's a -lrb- fine -rrb- film , is n't it"), "it's a ( fine ) film , isn't it");
+        assert_eq!(
+            super::detok("it 's a -lrb- fine -rrb- film , is n't it"),
+            "it's a ( fine ) film , isn't it"
+        );
     }
 }

@@ -14,10 +14,20 @@ pub fn read(reader: Box<dyn BufRead + Send>, name: String) -> Articles {
         let line_no = n + 1;
         let bytes = match line {
             Ok(b) => b,
-            Err(e) => return Some(Err(InputError::new(&name, Some(line_no), format!("read error: {e}")))),
+            Err(e) => {
+                return Some(Err(InputError::new(
+                    &name,
+                    Some(line_no),
+                    format!("read error: {e}"),
+                )))
+            }
         };
         let Ok(text) = std::str::from_utf8(&bytes) else {
-            return Some(Err(InputError::new(&name, Some(line_no), "not valid UTF-8: re-encode the file as UTF-8")));
+            return Some(Err(InputError::new(
+                &name,
+                Some(line_no),
+                "not valid UTF-8: re-encode the file as UTF-8",
+            )));
         };
         if text.trim().is_empty() {
             continue;
@@ -28,14 +38,21 @@ pub fn read(reader: Box<dyn BufRead + Send>, name: String) -> Articles {
 
 fn parse(line: &str, name: &str, line_no: usize) -> Result<Article, InputError> {
     let err = |msg: String| InputError::new(name, Some(line_no), msg);
-    let value: Value = serde_json::from_str(line).map_err(|e| err(format!("not JSON ({e}); each line must be one JSON object")))?;
+    let value: Value = serde_json::from_str(line)
+        .map_err(|e| err(format!("not JSON ({e}); each line must be one JSON object")))?;
     let Value::Object(mut obj) = value else {
-        return Err(err("not a JSON object; each line must be {\"id\": ..., \"text\": ...}".into()));
+        return Err(err(
+            "not a JSON object; each line must be {\"id\": ..., \"text\": ...}".into(),
+        ));
     };
     let text = match obj.remove("text") {
         Some(Value::String(t)) => t,
         Some(_) => return Err(err("`text` is not a string".into())),
-        None => return Err(err("no `text` field; each line must be {\"id\": ..., \"text\": ...}".into())),
+        None => {
+            return Err(err(
+                "no `text` field; each line must be {\"id\": ..., \"text\": ...}".into(),
+            ))
+        }
     };
     let id = match obj.remove("id") {
         Some(Value::String(s)) if !s.is_empty() => s,
@@ -43,7 +60,12 @@ fn parse(line: &str, name: &str, line_no: usize) -> Result<Article, InputError> 
         Some(_) => return Err(err("`id` must be a non-empty string or a number".into())),
         None => return Err(err("no `id` field; give every record a unique id".into())),
     };
-    Ok(Article { id, text, meta: meta_from(obj), origin: format!("{name}:{line_no}") })
+    Ok(Article {
+        id,
+        text,
+        meta: meta_from(obj),
+        origin: format!("{name}:{line_no}"),
+    })
 }
 
 /// Splits a record's remaining fields into the known metadata and the rest.
@@ -54,5 +76,11 @@ pub fn meta_from(mut obj: Map<String, Value>) -> Meta {
         Some(other) => Some(other.to_string()),
     };
     let (source, title, date, url) = (take("source"), take("title"), take("date"), take("url"));
-    Meta { source, title, date, url, extra: obj.into_iter().collect() }
+    Meta {
+        source,
+        title,
+        date,
+        url,
+        extra: obj.into_iter().collect(),
+    }
 }

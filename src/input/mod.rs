@@ -73,7 +73,12 @@ impl std::fmt::Display for InputError {
 impl InputError {
     /// An error about `file` (and `line`).
     pub fn new(file: impl Into<String>, line: Option<usize>, error: impl Into<String>) -> Self {
-        InputError { file: file.into(), line, id: None, error: error.into() }
+        InputError {
+            file: file.into(),
+            line,
+            id: None,
+            error: error.into(),
+        }
     }
 }
 
@@ -85,19 +90,41 @@ pub type Articles = Box<dyn Iterator<Item = Result<Article, InputError>> + Send>
 pub fn open(path: &Path) -> Result<Articles, InputError> {
     let name = path.display().to_string();
     if name == "-" {
-        return Ok(jsonl::read(Box::new(std::io::BufReader::new(std::io::stdin())), "<stdin>".into()));
+        return Ok(jsonl::read(
+            Box::new(std::io::BufReader::new(std::io::stdin())),
+            "<stdin>".into(),
+        ));
     }
-    let meta = std::fs::metadata(path)
-        .map_err(|e| InputError::new(&name, None, format!("cannot open ({e}); give a folder of .txt files, a .jsonl file, or - for stdin")))?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        InputError::new(
+            &name,
+            None,
+            format!(
+                "cannot open ({e}); give a folder of .txt files, a .jsonl file, or - for stdin"
+            ),
+        )
+    })?;
     if meta.is_dir() {
         return txt::read_dir(path);
     }
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if ext == "txt" {
-        let id = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| name.clone());
-        return Ok(Box::new(std::iter::once(txt::read_file(path, id, Meta::default()))));
+        let id = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| name.clone());
+        return Ok(Box::new(std::iter::once(txt::read_file(
+            path,
+            id,
+            Meta::default(),
+        ))));
     }
-    let file = std::fs::File::open(path).map_err(|e| InputError::new(&name, None, format!("cannot open: {e}")))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| InputError::new(&name, None, format!("cannot open: {e}")))?;
     Ok(jsonl::read(Box::new(std::io::BufReader::new(file)), name))
 }
 
@@ -108,7 +135,12 @@ fn check_text(article: Article) -> Result<Article, InputError> {
             Some((f, l)) if l.parse::<usize>().is_ok() => (f.to_string(), l.parse().ok()),
             _ => (article.origin.clone(), None),
         };
-        return Err(InputError { file, line, id: Some(article.id), error: "empty article: the text has no content".into() });
+        return Err(InputError {
+            file,
+            line,
+            id: Some(article.id),
+            error: "empty article: the text has no content".into(),
+        });
     }
     Ok(article)
 }
@@ -123,10 +155,21 @@ pub fn count(path: &Path) -> Option<u64> {
         txt::collect(path, &mut files).ok()?;
         return Some(files.len() as u64);
     }
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+    {
         return Some(1);
     }
     let f = std::fs::File::open(path).ok()?;
     use std::io::BufRead;
-    Some(std::io::BufReader::new(f).split(b'\n').filter(|l| l.as_ref().is_ok_and(|l| !l.iter().all(u8::is_ascii_whitespace))).count() as u64)
+    Some(
+        std::io::BufReader::new(f)
+            .split(b'\n')
+            .filter(|l| {
+                l.as_ref()
+                    .is_ok_and(|l| !l.iter().all(u8::is_ascii_whitespace))
+            })
+            .count() as u64,
+    )
 }

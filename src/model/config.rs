@@ -54,26 +54,37 @@ impl ModelConfig {
     /// Reads `config.json` in `dir`.
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
         let path = dir.join("config.json");
-        let err = |message: String| ModelError::File { path: path.clone(), message };
+        let err = |message: String| ModelError::File {
+            path: path.clone(),
+            message,
+        };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| err(format!("cannot read ({e}); a model directory needs model.onnx, tokenizer.json and config.json")))?;
-        let raw: RawConfig =
-            serde_json::from_str(&text).map_err(|e| err(format!("not a valid model config: {e}")))?;
+        let raw: RawConfig = serde_json::from_str(&text)
+            .map_err(|e| err(format!("not a valid model config: {e}")))?;
         let labels = match (raw.labels, raw.id2label) {
             (Some(l), _) => l,
             (None, Some(map)) => {
                 let mut pairs: Vec<(usize, String)> = Vec::new();
                 for (k, v) in map {
-                    let i = k.parse().map_err(|_| err(format!("id2label key {k:?} is not a number")))?;
+                    let i = k
+                        .parse()
+                        .map_err(|_| err(format!("id2label key {k:?} is not a number")))?;
                     pairs.push((i, v));
                 }
                 pairs.sort();
                 if pairs.iter().enumerate().any(|(i, (k, _))| i != *k) {
-                    return Err(err("id2label must number labels 0, 1, 2, ... without gaps".into()));
+                    return Err(err(
+                        "id2label must number labels 0, 1, 2, ... without gaps".into()
+                    ));
                 }
                 pairs.into_iter().map(|(_, v)| v).collect()
             }
-            (None, None) => return Err(err("no `labels` list (or Hugging Face `id2label`) in the config".into())),
+            (None, None) => {
+                return Err(err(
+                    "no `labels` list (or Hugging Face `id2label`) in the config".into(),
+                ))
+            }
         };
         if labels.is_empty() {
             return Err(err("the label list is empty".into()));
@@ -82,15 +93,25 @@ impl ModelConfig {
             Some("casing") => TokenTypes::Casing,
             Some("segments") | Some("zeros") | None => TokenTypes::Segments,
             Some(other) => {
-                return Err(err(format!("token_type_ids {other:?} unknown: use \"casing\" or \"segments\"")))
+                return Err(err(format!(
+                    "token_type_ids {other:?} unknown: use \"casing\" or \"segments\""
+                )))
             }
         };
         let fallback_name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
         Ok(Self {
-            name: raw.name.or(raw.name_or_path).or(fallback_name).unwrap_or_else(|| "model".into()),
+            name: raw
+                .name
+                .or(raw.name_or_path)
+                .or(fallback_name)
+                .unwrap_or_else(|| "model".into()),
             version: raw.version.unwrap_or_else(|| "unversioned".into()),
             labels,
-            max_length: raw.max_length.or(raw.max_position_embeddings).unwrap_or(512).clamp(8, 512),
+            max_length: raw
+                .max_length
+                .or(raw.max_position_embeddings)
+                .unwrap_or(512)
+                .clamp(8, 512),
             token_types,
             target_markers: raw.target_markers,
         })

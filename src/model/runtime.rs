@@ -23,7 +23,11 @@ pub fn candidate_paths() -> Vec<PathBuf> {
             out.push(dir.join("lib").join(LIB_NAME));
         }
     }
-    out.push(Path::new(env!("NEWSLENS_ROOT")).join(".onnxruntime/lib").join(LIB_NAME));
+    out.push(
+        Path::new(env!("NEWSLENS_ROOT"))
+            .join(".onnxruntime/lib")
+            .join(LIB_NAME),
+    );
     out.push(PathBuf::from(".onnxruntime/lib").join(LIB_NAME));
     out
 }

@@ -46,7 +46,13 @@ impl Batch {
     pub fn new(pieces: &[&Piece]) -> Self {
         let rows = pieces.len();
         let width = pieces.iter().map(|p| p.ids.len()).max().unwrap_or(0);
-        let mut b = Batch { rows, width, ids: vec![0; rows * width], mask: vec![0; rows * width], types: vec![0; rows * width] };
+        let mut b = Batch {
+            rows,
+            width,
+            ids: vec![0; rows * width],
+            mask: vec![0; rows * width],
+            types: vec![0; rows * width],
+        };
         for (r, p) in pieces.iter().enumerate() {
             let o = r * width;
             b.ids[o..o + p.ids.len()].copy_from_slice(&p.ids);
@@ -85,14 +91,22 @@ impl Model {
         let tok_path = dir.join("tokenizer.json");
         let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| ModelError::File {
             path: tok_path.clone(),
-            message: format!("cannot load the tokenizer ({e}); export it with the model (tokenizer.json)"),
+            message: format!(
+                "cannot load the tokenizer ({e}); export it with the model (tokenizer.json)"
+            ),
         })?;
         // The MiniLM tokenizer.json turns on truncation and fixed padding: both would drop text.
-        tokenizer.with_truncation(None).map_err(|e| ModelError::File { path: tok_path.clone(), message: e.to_string() })?;
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| ModelError::File {
+                path: tok_path.clone(),
+                message: e.to_string(),
+            })?;
         tokenizer.with_padding(None);
-        let specials = tokenizer
-            .encode("", true)
-            .map_err(|e| ModelError::File { path: tok_path.clone(), message: e.to_string() })?;
+        let specials = tokenizer.encode("", true).map_err(|e| ModelError::File {
+            path: tok_path.clone(),
+            message: e.to_string(),
+        })?;
         let specials: Vec<i64> = specials.get_ids().iter().map(|&i| i as i64).collect();
         let (prefix, suffix) = match specials.split_first() {
             Some((first, rest)) => (vec![*first], rest.to_vec()),
@@ -100,7 +114,10 @@ impl Model {
         };
         let onnx = dir.join("model.onnx");
         if !onnx.is_file() {
-            return Err(ModelError::File { path: onnx, message: "missing: a model directory needs model.onnx".into() });
+            return Err(ModelError::File {
+                path: onnx,
+                message: "missing: a model directory needs model.onnx".into(),
+            });
         }
         let env = runtime::environment()?;
         let mut sessions = Vec::new();
@@ -110,10 +127,19 @@ impl Model {
                 .and_then(|b| Ok(b.with_intra_threads(1)?))
                 .and_then(|b| Ok(b.with_inter_threads(1)?))
                 .and_then(|mut b| b.commit_from_file(&onnx))
-                .map_err(|e| ModelError::File { path: onnx.clone(), message: format!("not a loadable ONNX model: {e}") })?;
+                .map_err(|e| ModelError::File {
+                    path: onnx.clone(),
+                    message: format!("not a loadable ONNX model: {e}"),
+                })?;
             sessions.push(Mutex::new(session));
         }
-        let names: Vec<String> = sessions[0].lock().expect("fresh lock").inputs().iter().map(|i| i.name().to_string()).collect();
+        let names: Vec<String> = sessions[0]
+            .lock()
+            .expect("fresh lock")
+            .inputs()
+            .iter()
+            .map(|i| i.name().to_string())
+            .collect();
         for need in ["input_ids", "attention_mask"] {
             if !names.iter().any(|n| n == need) {
                 return Err(ModelError::File {
@@ -123,7 +149,14 @@ impl Model {
             }
         }
         let takes_token_types = names.iter().any(|n| n == "token_type_ids");
-        let model = Model { config, tokenizer, sessions, takes_token_types, prefix, suffix };
+        let model = Model {
+            config,
+            tokenizer,
+            sessions,
+            takes_token_types,
+            prefix,
+            suffix,
+        };
         model.check_labels(dir)?;
         Ok(model)
     }
@@ -148,7 +181,10 @@ impl Model {
 
     /// Splits `text` into tokens (no special tokens, nothing dropped).
     pub fn tokenize(&self, text: &str) -> Result<Tokenized, ModelError> {
-        let enc = self.tokenizer.encode(text, false).map_err(|e| self.fail(e.to_string()))?;
+        let enc = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| self.fail(e.to_string()))?;
         Ok(Tokenized {
             ids: enc.get_ids().to_vec(),
             pieces: enc.get_tokens().to_vec(),
@@ -171,7 +207,10 @@ impl Model {
 
     /// Wraps token ids in the model's special tokens; `types` are given per content token.
     pub fn single(&self, ids: &[u32], types: &[i64]) -> Piece {
-        let mut p = Piece { ids: self.prefix.clone(), types: vec![0; self.prefix.len()] };
+        let mut p = Piece {
+            ids: self.prefix.clone(),
+            types: vec![0; self.prefix.len()],
+        };
         p.ids.extend(ids.iter().map(|&i| i as i64));
         p.types.extend_from_slice(types);
         p.types.resize(p.ids.len(), 0);
@@ -195,24 +234,45 @@ impl Model {
     pub fn run(&self, batch: &Batch) -> Result<(Vec<f32>, usize), ModelError> {
         let shape = [batch.rows, batch.width];
         let slot = rayon::current_thread_index().unwrap_or(0) % self.sessions.len();
-        let mut session = self.sessions[slot].lock().map_err(|_| self.fail("a worker panicked".into()))?;
-        fn tensor<'a>(model: &Model, shape: [usize; 2], data: &'a [i64]) -> Result<TensorRef<'a, i64>, ModelError> {
+        let mut session = self.sessions[slot]
+            .lock()
+            .map_err(|_| self.fail("a worker panicked".into()))?;
+        fn tensor<'a>(
+            model: &Model,
+            shape: [usize; 2],
+            data: &'a [i64],
+        ) -> Result<TensorRef<'a, i64>, ModelError> {
             TensorRef::from_array_view((shape, data)).map_err(|e| model.fail(e.to_string()))
         }
         let mut inputs: Vec<(Cow<'_, str>, SessionInputValue<'_>)> = vec![
             ("input_ids".into(), tensor(self, shape, &batch.ids)?.into()),
-            ("attention_mask".into(), tensor(self, shape, &batch.mask)?.into()),
+            (
+                "attention_mask".into(),
+                tensor(self, shape, &batch.mask)?.into(),
+            ),
         ];
         if self.takes_token_types {
-            inputs.push(("token_type_ids".into(), tensor(self, shape, &batch.types)?.into()));
+            inputs.push((
+                "token_type_ids".into(),
+                tensor(self, shape, &batch.types)?.into(),
+            ));
         }
         let outputs = session.run(inputs).map_err(|e| self.fail(e.to_string()))?;
-        let (out_shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(|e| self.fail(e.to_string()))?;
-        let per_row = if out_shape.len() == 3 { out_shape[1] as usize } else { 1 };
+        let (out_shape, data) = outputs[0]
+            .try_extract_tensor::<f32>()
+            .map_err(|e| self.fail(e.to_string()))?;
+        let per_row = if out_shape.len() == 3 {
+            out_shape[1] as usize
+        } else {
+            1
+        };
         Ok((data.to_vec(), per_row))
     }
 
     fn fail(&self, message: String) -> ModelError {
-        ModelError::Inference { model: self.config.id(), message }
+        ModelError::Inference {
+            model: self.config.id(),
+            message,
+        }
     }
 }

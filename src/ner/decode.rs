@@ -44,7 +44,9 @@ impl Scheme {
         let has_begin = tags.iter().any(|t| matches!(t, Tag::Begin(_)));
         let n = tags.len();
         let ok = |prev: Option<&Tag>, cur: &Tag| match cur {
-            Tag::Inside(k) if has_begin => matches!(prev, Some(Tag::Begin(p)) | Some(Tag::Inside(p)) if p == k),
+            Tag::Inside(k) if has_begin => {
+                matches!(prev, Some(Tag::Begin(p)) | Some(Tag::Inside(p)) if p == k)
+            }
             _ => true,
         };
         let mut allowed = vec![false; n * n];
@@ -54,7 +56,11 @@ impl Scheme {
             }
         }
         let start_allowed = tags.iter().map(|t| ok(None, t)).collect();
-        Scheme { tags, allowed, start_allowed }
+        Scheme {
+            tags,
+            allowed,
+            start_allowed,
+        }
     }
 
     /// Number of labels.
@@ -81,8 +87,15 @@ impl Scheme {
             return Vec::new();
         }
         let lp = |x: f32| x.max(1e-12).ln();
-        let mut score: Vec<f32> =
-            (0..n).map(|c| if self.start_allowed[c] { lp(probs[c]) } else { f32::NEG_INFINITY }).collect();
+        let mut score: Vec<f32> = (0..n)
+            .map(|c| {
+                if self.start_allowed[c] {
+                    lp(probs[c])
+                } else {
+                    f32::NEG_INFINITY
+                }
+            })
+            .collect();
         let mut back = vec![0u16; t_len * n];
         let mut next = vec![0f32; n];
         for t in 1..t_len {
@@ -99,7 +112,9 @@ impl Scheme {
             }
             std::mem::swap(&mut score, &mut next);
         }
-        let mut last = (0..n).max_by(|&a, &b| score[a].total_cmp(&score[b]).then(b.cmp(&a))).unwrap_or(0);
+        let mut last = (0..n)
+            .max_by(|&a, &b| score[a].total_cmp(&score[b]).then(b.cmp(&a)))
+            .unwrap_or(0);
         let mut out = vec![0; t_len];
         for t in (0..t_len).rev() {
             out[t] = last;
@@ -110,10 +125,18 @@ impl Scheme {
 }
 
 /// Words that are never a mention on their own ("The" split off "The Epoch Times").
-const FUNCTION_WORDS: &[&str] = &["the", "a", "an", "of", "and", "in", "on", "at", "to", "for", "by", "from", "with"];
+const FUNCTION_WORDS: &[&str] = &[
+    "the", "a", "an", "of", "and", "in", "on", "at", "to", "for", "by", "from", "with",
+];
 
 /// Turns per-token tags into mention spans, widened to whole `##` word-piece groups.
-pub fn spans(text: &str, tokens: &Tokenized, tags: &[usize], probs: &[f32], scheme: &Scheme) -> Vec<RawMention> {
+pub fn spans(
+    text: &str,
+    tokens: &Tokenized,
+    tags: &[usize],
+    probs: &[f32],
+    scheme: &Scheme,
+) -> Vec<RawMention> {
     let n = scheme.len();
     let mut out = Vec::new();
     let mut t = 0;
@@ -129,8 +152,16 @@ pub fn spans(text: &str, tokens: &Tokenized, tags: &[usize], probs: &[f32], sche
         let mut sum = probs[t * n + tags[t]];
         t += 1;
         // A mention never crosses a line break.
-        let same_line = |t: usize| !text.get(tokens.spans[t - 1].1..tokens.spans[t].0).unwrap_or("\n").contains('\n');
-        while t < tags.len() && matches!(scheme.tag(tags[t]), Tag::Inside(k) if *k == kind) && same_line(t) {
+        let same_line = |t: usize| {
+            !text
+                .get(tokens.spans[t - 1].1..tokens.spans[t].0)
+                .unwrap_or("\n")
+                .contains('\n')
+        };
+        while t < tags.len()
+            && matches!(scheme.tag(tags[t]), Tag::Inside(k) if *k == kind)
+            && same_line(t)
+        {
             sum += probs[t * n + tags[t]];
             t += 1;
         }
@@ -142,11 +173,28 @@ pub fn spans(text: &str, tokens: &Tokenized, tags: &[usize], probs: &[f32], sche
             b += 1;
         }
         let span = Span::new(tokens.spans[a].0, tokens.spans[b - 1].1);
-        let Some(s) = text.get(span.start..span.end) else { continue };
-        if !s.chars().any(char::is_alphanumeric) || FUNCTION_WORDS.contains(&s.to_lowercase().as_str()) {
+        let Some(s) = text.get(span.start..span.end) else {
+            continue;
+        };
+        if !s.chars().any(char::is_alphanumeric)
+            || FUNCTION_WORDS.contains(&s.to_lowercase().as_str())
+        {
             continue;
         }
-        out.push(RawMention { span, label: kind, score: sum / (t - first) as f32 });
+        let score = sum / (t - first) as f32;
+        // "Xi" B-PER + "Jinping" B-PER, one space apart: one person.
+        if let Some(prev) = out.last_mut().filter(|p: &&mut RawMention| {
+            p.label == kind && kind == "PER" && text.get(p.span.end..span.start) == Some(" ")
+        }) {
+            prev.span.end = span.end;
+            prev.score = prev.score.min(score);
+            continue;
+        }
+        out.push(RawMention {
+            span,
+            label: kind,
+            score,
+        });
     }
     out
 }
@@ -163,7 +211,10 @@ mod tests {
     fn viterbi_repairs_an_inside_tag_without_begin() {
         let s = scheme();
         // token 0: O; token 1: I-PER most probable but B-PER close; token 2: I-PER.
-        let probs = [0.9, 0.05, 0.03, 0.01, 0.01, 0.1, 0.35, 0.45, 0.05, 0.05, 0.05, 0.05, 0.85, 0.025, 0.025];
+        let probs = [
+            0.9, 0.05, 0.03, 0.01, 0.01, 0.1, 0.35, 0.45, 0.05, 0.05, 0.05, 0.05, 0.85, 0.025,
+            0.025,
+        ];
         assert_eq!(s.viterbi(&probs), vec![0, 1, 2]);
     }
 

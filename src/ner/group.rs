@@ -17,7 +17,16 @@ pub struct Group {
 }
 
 /// Second words that make "X County" the same place as "X".
-const ADMIN_SUFFIXES: &[&str] = &["county", "province", "city", "district", "prefecture", "region", "state", "municipality"];
+const ADMIN_SUFFIXES: &[&str] = &[
+    "county",
+    "province",
+    "city",
+    "district",
+    "prefecture",
+    "region",
+    "state",
+    "municipality",
+];
 
 /// A mention's comparison key: lower case, no possessive, no leading "the", single spaces.
 pub fn key(text: &str) -> String {
@@ -34,7 +43,11 @@ pub fn key(text: &str) -> String {
 
 /// Display form: the text without a trailing possessive.
 fn display(text: &str) -> &str {
-    ["'s", "’s"].iter().find_map(|s| text.strip_suffix(s)).unwrap_or(text).trim()
+    ["'s", "’s"]
+        .iter()
+        .find_map(|s| text.strip_suffix(s))
+        .unwrap_or(text)
+        .trim()
 }
 
 fn initials(key: &str) -> String {
@@ -49,8 +62,9 @@ fn is_acronym(text: &str) -> bool {
     (2..=6).contains(&letters.len()) && letters.iter().all(|c| c.is_uppercase())
 }
 
-/// Groups `mentions` (with their texts) of one article.
-pub fn group_mentions(mentions: &[RawMention], texts: &[&str]) -> Vec<Group> {
+/// Groups `mentions` (with their texts). With `parts`, a single word also joins a longer name
+/// it is part of ("Feng" -> "Emily Feng"): right within one article, too loose across articles.
+pub fn group_mentions(mentions: &[RawMention], texts: &[&str], parts: bool) -> Vec<Group> {
     let keys: Vec<String> = texts.iter().map(|t| key(t)).collect();
     let words = |i: usize| keys[i].split(' ').count();
     let mut order: Vec<usize> = (0..mentions.len()).collect();
@@ -66,21 +80,28 @@ pub fn group_mentions(mentions: &[RawMention], texts: &[&str]) -> Vec<Group> {
                 .filter(|&g| {
                     groups[g].iter().any(|&m| {
                         let mk = &keys[m];
-                        if single && words(m) > 1 {
+                        if parts && single && words(m) > 1 {
                             let mut ws = mk.split(' ');
                             let (first, last) = (ws.next(), ws.next_back());
                             // "Feng" or a transcript's "FENG" -> "Emily Feng".
                             let person = mentions[m].label == "PER"
-                                && (mentions[i].label == "PER" || is_acronym(texts[i]) || texts[i].chars().all(|c| !c.is_lowercase()));
+                                && (mentions[i].label == "PER"
+                                    || is_acronym(texts[i])
+                                    || texts[i].chars().all(|c| !c.is_lowercase()));
                             if person && (first == Some(k) || last == Some(k)) {
                                 return true;
                             }
                             // "Lianjiang" -> "Lianjiang County".
-                            if mentions[m].label == mentions[i].label && words(m) == 2 && first == Some(k) {
+                            if mentions[m].label == mentions[i].label
+                                && words(m) == 2
+                                && first == Some(k)
+                            {
                                 return last.is_some_and(|w| ADMIN_SUFFIXES.contains(&w));
                             }
                         }
-                        is_acronym(display(texts[i])) && words(m) > 1 && initials(mk) == k.replace('.', "")
+                        is_acronym(display(texts[i]))
+                            && words(m) > 1
+                            && initials(mk) == k.replace('.', "")
                     })
                 })
                 .collect();
@@ -90,7 +111,11 @@ pub fn group_mentions(mentions: &[RawMention], texts: &[&str]) -> Vec<Group> {
                     .iter()
                     .map(|&m| {
                         let (a, b) = (mentions[m].span.start, mentions[i].span.start);
-                        if a <= b { (0, b - a) } else { (1, a - b) }
+                        if a <= b {
+                            (0, b - a)
+                        } else {
+                            (1, a - b)
+                        }
                     })
                     .min()
                     .unwrap_or((2, 0))
@@ -108,7 +133,11 @@ pub fn group_mentions(mentions: &[RawMention], texts: &[&str]) -> Vec<Group> {
         .into_iter()
         .map(|mut members| {
             members.sort_by_key(|&m| mentions[m].span.start);
-            Group { name: canonical(&members, texts), label: vote(&members, mentions), members }
+            Group {
+                name: canonical(&members, texts),
+                label: vote(&members, mentions),
+                members,
+            }
         })
         .collect();
     out.sort_by_key(|g| mentions[g.members[0]].span.start);
@@ -125,7 +154,8 @@ fn canonical(members: &[usize], texts: &[&str]) -> String {
         .map(|&m| display(texts[m]))
         .max_by_key(|t| {
             let n_words = key(t).split(' ').count();
-            let shouting = t.chars().any(char::is_lowercase) || t.chars().filter(|c| c.is_alphabetic()).count() < 2;
+            let shouting = t.chars().any(char::is_lowercase)
+                || t.chars().filter(|c| c.is_alphabetic()).count() < 2;
             (n_words, shouting, freq[t], std::cmp::Reverse(*t))
         })
         .unwrap_or("");
@@ -153,7 +183,11 @@ mod tests {
         let mut texts = Vec::new();
         for (m, label) in items {
             let s = from + text[from..].find(m).unwrap();
-            out.push(RawMention { span: Span::new(s, s + m.len()), label: label.to_string(), score: 0.9 });
+            out.push(RawMention {
+                span: Span::new(s, s + m.len()),
+                label: label.to_string(),
+                score: 0.9,
+            });
             texts.push(m.to_string());
             from = s + m.len();
         }
@@ -165,12 +199,33 @@ mod tests {
         let text = "NPR's Emily Feng reports. FENG: The Chinese Communist Party (CCP) said no. Feng met Ying Cao. Cao left. The CCP's rule.";
         let (m, t) = find(
             text,
-            &[("NPR", "ORG"), ("Emily Feng", "PER"), ("FENG", "PER"), ("Chinese Communist Party", "ORG"), ("CCP", "ORG"), ("Feng", "PER"), ("Ying Cao", "PER"), ("Cao", "PER"), ("CCP's", "ORG")],
+            &[
+                ("NPR", "ORG"),
+                ("Emily Feng", "PER"),
+                ("FENG", "PER"),
+                ("Chinese Communist Party", "ORG"),
+                ("CCP", "ORG"),
+                ("Feng", "PER"),
+                ("Ying Cao", "PER"),
+                ("Cao", "PER"),
+                ("CCP's", "ORG"),
+            ],
         );
         let texts: Vec<&str> = t.iter().map(String::as_str).collect();
-        let groups = group_mentions(&m, &texts);
-        let names: Vec<(&str, usize)> = groups.iter().map(|g| (g.name.as_str(), g.members.len())).collect();
-        assert_eq!(names, [("NPR", 1), ("Emily Feng", 3), ("Chinese Communist Party", 3), ("Ying Cao", 2)]);
+        let groups = group_mentions(&m, &texts, true);
+        let names: Vec<(&str, usize)> = groups
+            .iter()
+            .map(|g| (g.name.as_str(), g.members.len()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("NPR", 1),
+                ("Emily Feng", 3),
+                ("Chinese Communist Party", 3),
+                ("Ying Cao", 2)
+            ]
+        );
         assert!(groups.iter().all(|g| !g.label.is_empty()));
     }
 }

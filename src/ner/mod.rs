@@ -73,13 +73,23 @@ impl Ner {
             TokenTypes::Casing => casing_classes(text, &tokens.pieces, &tokens.spans),
             TokenTypes::Segments => vec![0; tokens.ids.len()],
         };
-        let ranges = plan(tokens.ids.len(), self.model.config.max_length - self.model.specials());
-        Ok(Windows { tokens, types, ranges })
+        let ranges = plan(
+            tokens.ids.len(),
+            self.model.config.max_length - self.model.specials(),
+        );
+        Ok(Windows {
+            tokens,
+            types,
+            ranges,
+        })
     }
 
     /// The model inputs of each window.
     pub fn pieces(&self, w: &Windows) -> Vec<Piece> {
-        w.ranges.iter().map(|&(s, e)| self.model.single(&w.tokens.ids[s..e], &w.types[s..e])).collect()
+        w.ranges
+            .iter()
+            .map(|&(s, e)| self.model.single(&w.tokens.ids[s..e], &w.types[s..e]))
+            .collect()
     }
 
     /// Decodes the windows' logits (`[window][position][label]`, flat per window, special
@@ -93,7 +103,12 @@ impl Ner {
             // Every window holding the token votes, weighted by its distance from the edge.
             let out = &mut probs[t * n_labels..(t + 1) * n_labels];
             let mut total = 0.0;
-            for (wi, &(s, e)) in w.ranges.iter().enumerate().filter(|(_, r)| r.0 <= t && t < r.1) {
+            for (wi, &(s, e)) in w
+                .ranges
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.0 <= t && t < r.1)
+            {
                 let row = &logits[wi][(t - s + prefix) * n_labels..(t - s + prefix + 1) * n_labels];
                 softmax_into(row, &mut one);
                 let weight = 1.0 + (t - s).min(e - 1 - t) as f32;

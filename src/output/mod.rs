@@ -18,7 +18,10 @@ pub struct Writer {
 impl Writer {
     /// Standard output.
     pub fn stdout() -> Self {
-        Writer { out: Box::new(std::io::stdout()), path: None }
+        Writer {
+            out: Box::new(std::io::stdout()),
+            path: None,
+        }
     }
 
     /// A file, created or truncated; with `resume`, kept, and the ids already in it returned.
@@ -58,7 +61,13 @@ impl Writer {
         } else {
             File::create(path)?
         };
-        Ok((Writer { out: Box::new(file), path: Some(path.to_path_buf()) }, done))
+        Ok((
+            Writer {
+                out: Box::new(file),
+                path: Some(path.to_path_buf()),
+            },
+            done,
+        ))
     }
 
     /// Appends one annotation as one line, in one write.

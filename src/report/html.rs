@@ -7,7 +7,10 @@ use super::{Evidence, Report};
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn ci(g: &super::GroupStats) -> String {
@@ -19,9 +22,17 @@ fn ci(g: &super::GroupStats) -> String {
 
 fn highlighted(e: &Evidence) -> String {
     let chars: Vec<char> = e.sentence.chars().collect();
-    let (a, b) = (e.mention_start.min(chars.len()), e.mention_end.min(chars.len()));
+    let (a, b) = (
+        e.mention_start.min(chars.len()),
+        e.mention_end.min(chars.len()),
+    );
     let part = |r: &[char]| esc(&r.iter().collect::<String>());
-    format!("{}<mark>{}</mark>{}", part(&chars[..a]), part(&chars[a..b]), part(&chars[b..]))
+    format!(
+        "{}<mark>{}</mark>{}",
+        part(&chars[..a]),
+        part(&chars[a..b]),
+        part(&chars[b..])
+    )
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -50,7 +61,7 @@ pub fn page(r: &Report) -> Result<String, String> {
         g = r.groups.len(),
         m = esc(&r.models.join(", "))
     );
-    let _ = write!(h, "<figure>{}<figcaption>Mean article sentiment per {} with 95% CI; most negative at the bottom.</figcaption></figure>\n", inline(groups_chart(&r.groups, &r.by)?), esc(&r.by));
+    let _ = writeln!(h, "<figure>{}<figcaption>Mean article sentiment per {} with 95% CI; most negative at the bottom.</figcaption></figure>", inline(groups_chart(&r.groups, &r.by)?), esc(&r.by));
     h.push_str("<table><tr><th>group</th><th>articles</th><th>mean score</th><th>95% CI</th><th>sentences</th><th>negative</th><th>neutral</th><th>positive</th></tr>\n");
     for g in &r.groups {
         let _ = writeln!(
@@ -62,9 +73,11 @@ pub fn page(r: &Report) -> Result<String, String> {
     }
     h.push_str("</table>\n<h2>Entities across groups</h2>\n");
     if r.entities.is_empty() {
-        h.push_str("<p>No entity is mentioned by enough groups (see <code>--min-groups</code>).</p>\n");
+        h.push_str(
+            "<p>No entity is mentioned by enough groups (see <code>--min-groups</code>).</p>\n",
+        );
     } else {
-        let _ = write!(h, "<figure>{}<figcaption>Mean sentiment towards each entity in each group (mentions in brackets); grey: not mentioned.</figcaption></figure>\n", inline(heat_map(&r.entities, &group_names)?));
+        let _ = writeln!(h, "<figure>{}<figcaption>Mean sentiment towards each entity in each group (mentions in brackets); grey: not mentioned.</figcaption></figure>", inline(heat_map(&r.entities, &group_names)?));
         h.push_str("<table><tr><th>entity</th><th>label</th>");
         for g in &group_names {
             let _ = write!(h, "<th>{}</th>", esc(g));
@@ -75,7 +88,13 @@ pub fn page(r: &Report) -> Result<String, String> {
             for g in &group_names {
                 match e.cells.get(g) {
                     Some(c) => {
-                        let _ = write!(h, "<td style=\"background:{}\">{:+.3} ({})</td>", hex(diverging(c.score)), c.score, c.mentions);
+                        let _ = write!(
+                            h,
+                            "<td style=\"background:{}\">{:+.3} ({})</td>",
+                            hex(diverging(c.score)),
+                            c.score,
+                            c.mentions
+                        );
                     }
                     None => h.push_str("<td>–</td>"),
                 }
@@ -84,12 +103,30 @@ pub fn page(r: &Report) -> Result<String, String> {
         }
         h.push_str("</table>\n<h2>Evidence</h2><p>The sentences behind each score, with the mention marked.</p>\n");
         for e in &r.entities {
-            let aliases = if e.aliases.is_empty() { String::new() } else { format!(" — also: {}", esc(&e.aliases.join(", "))) };
-            let _ = writeln!(h, "<details><summary><b>{}</b> ({}){}</summary>", esc(&e.name), esc(&e.label), aliases);
+            let aliases = if e.aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" — also: {}", esc(&e.aliases.join(", ")))
+            };
+            let _ = writeln!(
+                h,
+                "<details><summary><b>{}</b> ({}){}</summary>",
+                esc(&e.name),
+                esc(&e.label),
+                aliases
+            );
             for (g, c) in &e.cells {
                 let _ = writeln!(h, "<details class=\"ev\"><summary>{}: {:+.3}, {} mentions in {} articles</summary>", esc(g), c.score, c.mentions, c.articles);
                 for ev in &c.evidence {
-                    let _ = writeln!(h, "<p class=\"ev\">{:+.2} · <code>{}</code> [{}..{}] {}</p>", ev.score, esc(&ev.id), ev.start, ev.end, highlighted(ev));
+                    let _ = writeln!(
+                        h,
+                        "<p class=\"ev\">{:+.2} · <code>{}</code> [{}..{}] {}</p>",
+                        ev.score,
+                        esc(&ev.id),
+                        ev.start,
+                        ev.end,
+                        highlighted(ev)
+                    );
                 }
                 h.push_str("</details>\n");
             }
@@ -102,13 +139,25 @@ pub fn page(r: &Report) -> Result<String, String> {
 
 /// The report as Markdown tables.
 pub fn markdown(r: &Report) -> String {
-    let mut m = format!("# Sentiment by {}\n\n{} articles. Models: {}.\n\n", r.by, r.articles, r.models.join(", "));
+    let mut m = format!(
+        "# Sentiment by {}\n\n{} articles. Models: {}.\n\n",
+        r.by,
+        r.articles,
+        r.models.join(", ")
+    );
     m.push_str("| group | articles | mean score | 95% CI | sentences | negative | neutral | positive |\n|---|---|---|---|---|---|---|---|\n");
     for g in &r.groups {
         let _ = writeln!(
             m,
             "| {} | {} | {:+.3} | {} | {} | {:.1}% | {:.1}% | {:.1}% |",
-            g.name, g.articles, g.sentiment.mean, ci(g), g.sentences, 100.0 * g.share_negative, 100.0 * g.share_neutral, 100.0 * g.share_positive
+            g.name,
+            g.articles,
+            g.sentiment.mean,
+            ci(g),
+            g.sentences,
+            100.0 * g.share_negative,
+            100.0 * g.share_neutral,
+            100.0 * g.share_positive
         );
     }
     m.push_str("\n## Entities across groups (mean score, mentions)\n\n| entity | label |");

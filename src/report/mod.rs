@@ -112,7 +112,8 @@ pub struct Report {
 
 /// Reads annotation JSONL; a bad line is an error naming the file and line.
 pub fn load(path: &Path) -> Result<Vec<Annotation>, String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    let f =
+        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
     let mut out = Vec::new();
     for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
         let line = line.map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
@@ -120,7 +121,11 @@ pub fn load(path: &Path) -> Result<Vec<Annotation>, String> {
             continue;
         }
         out.push(serde_json::from_str(&line).map_err(|e| {
-            format!("{}:{}: not a newslens annotation ({e}); give the output of `newslens annotate`", path.display(), n + 1)
+            format!(
+                "{}:{}: not a newslens annotation ({e}); give the output of `newslens annotate`",
+                path.display(),
+                n + 1
+            )
         })?);
     }
     if out.is_empty() {
@@ -137,9 +142,14 @@ pub fn field(a: &Annotation, field: &str) -> String {
         "date" => a.meta.date.clone(),
         "url" => a.meta.url.clone(),
         "id" => Some(a.id.clone()),
-        other => a.meta.extra.get(other).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
+        other => a
+            .meta
+            .extra
+            .get(other)
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
     };
-    v.filter(|s| !s.is_empty()).unwrap_or_else(|| "unknown".into())
+    v.filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Aggregates annotations into a report.
@@ -152,8 +162,17 @@ pub fn build(annotations: &[Annotation], opts: &ReportOptions) -> Report {
         .iter()
         .map(|(name, arts)| {
             let scores: Vec<f64> = arts.iter().map(|a| a.sentiment.score).collect();
-            let sents: Vec<&str> = arts.iter().flat_map(|a| a.sentences.iter().map(|s| s.sentiment.label.as_str())).collect();
-            let share = |l: &str| if sents.is_empty() { 0.0 } else { sents.iter().filter(|&&x| x == l).count() as f64 / sents.len() as f64 };
+            let sents: Vec<&str> = arts
+                .iter()
+                .flat_map(|a| a.sentences.iter().map(|s| s.sentiment.label.as_str()))
+                .collect();
+            let share = |l: &str| {
+                if sents.is_empty() {
+                    0.0
+                } else {
+                    sents.iter().filter(|&&x| x == l).count() as f64 / sents.len() as f64
+                }
+            };
             GroupStats {
                 name: name.clone(),
                 articles: arts.len(),
@@ -165,12 +184,26 @@ pub fn build(annotations: &[Annotation], opts: &ReportOptions) -> Report {
             }
         })
         .collect();
-    groups.sort_by(|a, b| a.sentiment.mean.total_cmp(&b.sentiment.mean).then(a.name.cmp(&b.name)));
+    groups.sort_by(|a, b| {
+        a.sentiment
+            .mean
+            .total_cmp(&b.sentiment.mean)
+            .then(a.name.cmp(&b.name))
+    });
 
-    let mut models: Vec<String> = annotations.iter().flat_map(|a| [a.run.models.ner.clone(), a.run.models.sentiment.clone()]).collect();
+    let mut models: Vec<String> = annotations
+        .iter()
+        .flat_map(|a| [a.run.models.ner.clone(), a.run.models.sentiment.clone()])
+        .collect();
     models.sort();
     models.dedup();
-    Report { by: opts.by.clone(), articles: annotations.len(), groups, entities: entities_across(annotations, opts), models }
+    Report {
+        by: opts.by.clone(),
+        articles: annotations.len(),
+        groups,
+        entities: entities_across(annotations, opts),
+        models,
+    }
 }
 
 fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<EntityAcross> {
@@ -180,15 +213,21 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
     let mut names = Vec::new();
     for (ai, a) in annotations.iter().enumerate() {
         for (ei, e) in a.entities.iter().enumerate() {
-            if !opts.labels.is_empty() && !opts.labels.iter().any(|l| l.eq_ignore_ascii_case(&e.label)) {
+            if !opts.labels.is_empty()
+                && !opts.labels.iter().any(|l| l.eq_ignore_ascii_case(&e.label))
+            {
                 continue;
             }
             refs.push((ai, ei));
-            mentions.push(RawMention { span: Span::new(refs.len(), refs.len() + 1), label: e.label.clone(), score: e.count as f32 });
+            mentions.push(RawMention {
+                span: Span::new(refs.len(), refs.len() + 1),
+                label: e.label.clone(),
+                score: e.count as f32,
+            });
             names.push(e.text.as_str());
         }
     }
-    let groups = group_mentions(&mentions, &names);
+    let groups = group_mentions(&mentions, &names, false);
     let mut out = Vec::new();
     for g in groups {
         let mut cells: BTreeMap<String, (f64, usize, usize, Vec<Evidence>)> = BTreeMap::new();
@@ -197,7 +236,9 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
             let (ai, ei) = refs[m];
             let (a, e) = (&annotations[ai], &annotations[ai].entities[ei]);
             aliases.insert(e.text.as_str(), ());
-            let cell = cells.entry(field(a, &opts.by)).or_insert((0.0, 0, 0, Vec::new()));
+            let cell = cells
+                .entry(field(a, &opts.by))
+                .or_insert((0.0, 0, 0, Vec::new()));
             cell.0 += e.sentiment.score * e.count as f64;
             cell.1 += e.count;
             cell.2 += 1;
@@ -207,7 +248,9 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
                     continue;
                 }
                 last_sentence = Some(men.sentence);
-                let Some(s) = a.sentences.get(men.sentence) else { continue };
+                let Some(s) = a.sentences.get(men.sentence) else {
+                    continue;
+                };
                 cell.3.push(Evidence {
                     id: a.id.clone(),
                     start: s.start,
@@ -223,16 +266,33 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
         if cells.len() < opts.min_groups || total < opts.min_count {
             continue;
         }
-        let mut aliases: Vec<String> = aliases.into_keys().filter(|n| *n != g.name).map(str::to_string).collect();
+        let mut aliases: Vec<String> = aliases
+            .into_keys()
+            .filter(|n| *n != g.name)
+            .map(str::to_string)
+            .collect();
         aliases.sort();
         let cells = cells
             .into_iter()
             .map(|(k, (sum, n, arts, evidence))| {
                 let score = (sum / n.max(1) as f64 * 1e4).round() / 1e4;
-                (k, Cell { score, mentions: n, articles: arts, evidence })
+                (
+                    k,
+                    Cell {
+                        score,
+                        mentions: n,
+                        articles: arts,
+                        evidence,
+                    },
+                )
             })
             .collect();
-        out.push(EntityAcross { name: g.name, label: g.label, aliases, cells });
+        out.push(EntityAcross {
+            name: g.name,
+            label: g.label,
+            aliases,
+            cells,
+        });
     }
     let total = |e: &EntityAcross| e.cells.values().map(|c| c.mentions).sum::<usize>();
     out.sort_by(|a, b| total(b).cmp(&total(a)).then(a.name.cmp(&b.name)));
@@ -253,7 +313,12 @@ pub enum Format {
 }
 
 /// Writes the chosen formats into `dir`; returns the files written.
-pub fn write(report: &Report, annotations: &[Annotation], dir: &Path, formats: &[Format]) -> Result<Vec<String>, String> {
+pub fn write(
+    report: &Report,
+    annotations: &[Annotation],
+    dir: &Path,
+    formats: &[Format],
+) -> Result<Vec<String>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
     let mut written = Vec::new();
     let save = |name: &str, body: String, written: &mut Vec<String>| -> Result<(), String> {
@@ -266,7 +331,11 @@ pub fn write(report: &Report, annotations: &[Annotation], dir: &Path, formats: &
         match f {
             Format::Html => save("index.html", html::page(report)?, &mut written)?,
             Format::Md => save("report.md", html::markdown(report), &mut written)?,
-            Format::Json => save("report.json", serde_json::to_string_pretty(report).map_err(|e| e.to_string())?, &mut written)?,
+            Format::Json => save(
+                "report.json",
+                serde_json::to_string_pretty(report).map_err(|e| e.to_string())?,
+                &mut written,
+            )?,
             Format::Csv => {
                 for (name, body) in tables::tables(annotations, &report.by)? {
                     save(name, body, &mut written)?;

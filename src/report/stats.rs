@@ -2,8 +2,9 @@
 
 /// Two-sided 97.5% quantiles of Student's t for 1..=30 degrees of freedom.
 const T975: [f64; 30] = [
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-    2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
 ];
 
 /// The t quantile for a 95% interval with `df` degrees of freedom.
@@ -34,13 +35,27 @@ pub struct MeanCi {
 /// Mean and t-based 95% CI of `xs`.
 pub fn mean_ci(xs: &[f64]) -> MeanCi {
     let n = xs.len();
-    let mean = if n == 0 { 0.0 } else { xs.iter().sum::<f64>() / n as f64 };
+    let mean = if n == 0 {
+        0.0
+    } else {
+        xs.iter().sum::<f64>() / n as f64
+    };
     if n < 2 {
-        return MeanCi { n, mean, low: None, high: None };
+        return MeanCi {
+            n,
+            mean,
+            low: None,
+            high: None,
+        };
     }
     let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
     let half = t975(n - 1) * (var / n as f64).sqrt();
-    MeanCi { n, mean, low: Some(mean - half), high: Some(mean + half) }
+    MeanCi {
+        n,
+        mean,
+        low: Some(mean - half),
+        high: Some(mean + half),
+    }
 }
 
 #[cfg(test)]

@@ -18,25 +18,53 @@ fn csv_of(header: &[&str], rows: Vec<Vec<String>>) -> Result<String, String> {
 
 /// The four tables as (file name, CSV text).
 pub fn tables(annotations: &[Annotation], by: &str) -> Result<Vec<Table>, String> {
-    let (mut docs, mut ents, mut ments, mut sents) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut docs, mut ents, mut ments, mut sents) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for a in annotations {
         let group = field(a, by);
         let source = field(a, "source");
         let p = &a.sentiment.probabilities;
         docs.push(vec![
-            a.id.clone(), group.clone(), source.clone(), field(a, "title"), field(a, "date"), a.chars.to_string(),
-            a.sentences.len().to_string(), a.entities.len().to_string(), a.sentiment.label.clone(),
-            a.sentiment.score.to_string(), p.negative.to_string(), p.neutral.to_string(), p.positive.to_string(),
+            a.id.clone(),
+            group.clone(),
+            source.clone(),
+            field(a, "title"),
+            field(a, "date"),
+            a.chars.to_string(),
+            a.sentences.len().to_string(),
+            a.entities.len().to_string(),
+            a.sentiment.label.clone(),
+            a.sentiment.score.to_string(),
+            p.negative.to_string(),
+            p.neutral.to_string(),
+            p.positive.to_string(),
         ]);
         for (i, e) in a.entities.iter().enumerate() {
             ents.push(vec![
-                a.id.clone(), group.clone(), source.clone(), i.to_string(), e.text.clone(), e.label.clone(),
-                e.count.to_string(), e.salience.to_string(), e.sentiment.label.clone(), e.sentiment.score.to_string(),
+                a.id.clone(),
+                group.clone(),
+                source.clone(),
+                i.to_string(),
+                e.text.clone(),
+                e.label.clone(),
+                e.count.to_string(),
+                e.salience.to_string(),
+                e.sentiment.label.clone(),
+                e.sentiment.score.to_string(),
             ]);
             for m in &e.mentions {
                 ments.push(vec![
-                    a.id.clone(), group.clone(), source.clone(), i.to_string(), e.text.clone(), m.label.clone(),
-                    m.start.to_string(), m.end.to_string(), m.text.clone(), m.score.to_string(), m.sentence.to_string(),
+                    a.id.clone(),
+                    group.clone(),
+                    source.clone(),
+                    i.to_string(),
+                    e.text.clone(),
+                    m.label.clone(),
+                    m.start.to_string(),
+                    m.end.to_string(),
+                    m.text.clone(),
+                    m.score.to_string(),
+                    m.sentence.to_string(),
                     m.sentiment.to_string(),
                 ]);
             }
@@ -44,16 +72,100 @@ pub fn tables(annotations: &[Annotation], by: &str) -> Result<Vec<Table>, String
         for (i, s) in a.sentences.iter().enumerate() {
             let p = &s.sentiment.probabilities;
             sents.push(vec![
-                a.id.clone(), group.clone(), source.clone(), i.to_string(), s.start.to_string(), s.end.to_string(),
-                s.sentiment.label.clone(), s.sentiment.score.to_string(), p.negative.to_string(), p.neutral.to_string(),
-                p.positive.to_string(), s.text.clone(),
+                a.id.clone(),
+                group.clone(),
+                source.clone(),
+                i.to_string(),
+                s.start.to_string(),
+                s.end.to_string(),
+                s.sentiment.label.clone(),
+                s.sentiment.score.to_string(),
+                p.negative.to_string(),
+                p.neutral.to_string(),
+                p.positive.to_string(),
+                s.text.clone(),
             ]);
         }
     }
     Ok(vec![
-        ("documents.csv", csv_of(&["id", "group", "source", "title", "date", "chars", "sentences", "entities", "sentiment_label", "sentiment_score", "p_negative", "p_neutral", "p_positive"], docs)?),
-        ("entities.csv", csv_of(&["id", "group", "source", "entity_index", "entity", "label", "count", "salience", "sentiment_label", "sentiment_score"], ents)?),
-        ("mentions.csv", csv_of(&["id", "group", "source", "entity_index", "entity", "label", "start", "end", "text", "score", "sentence", "sentiment_score"], ments)?),
-        ("sentences.csv", csv_of(&["id", "group", "source", "sentence", "start", "end", "sentiment_label", "sentiment_score", "p_negative", "p_neutral", "p_positive", "text"], sents)?),
+        (
+            "documents.csv",
+            csv_of(
+                &[
+                    "id",
+                    "group",
+                    "source",
+                    "title",
+                    "date",
+                    "chars",
+                    "sentences",
+                    "entities",
+                    "sentiment_label",
+                    "sentiment_score",
+                    "p_negative",
+                    "p_neutral",
+                    "p_positive",
+                ],
+                docs,
+            )?,
+        ),
+        (
+            "entities.csv",
+            csv_of(
+                &[
+                    "id",
+                    "group",
+                    "source",
+                    "entity_index",
+                    "entity",
+                    "label",
+                    "count",
+                    "salience",
+                    "sentiment_label",
+                    "sentiment_score",
+                ],
+                ents,
+            )?,
+        ),
+        (
+            "mentions.csv",
+            csv_of(
+                &[
+                    "id",
+                    "group",
+                    "source",
+                    "entity_index",
+                    "entity",
+                    "label",
+                    "start",
+                    "end",
+                    "text",
+                    "score",
+                    "sentence",
+                    "sentiment_score",
+                ],
+                ments,
+            )?,
+        ),
+        (
+            "sentences.csv",
+            csv_of(
+                &[
+                    "id",
+                    "group",
+                    "source",
+                    "sentence",
+                    "start",
+                    "end",
+                    "sentiment_label",
+                    "sentiment_score",
+                    "p_negative",
+                    "p_neutral",
+                    "p_positive",
+                    "text",
+                ],
+                sents,
+            )?,
+        ),
     ])
 }

@@ -66,19 +66,35 @@ impl SentimentModel {
         let s = sentence.of(text);
         let tokens = self.model.tokenize(s)?;
         if tokens.ids.len() <= room {
-            return Ok(vec![Query { piece: self.model.encode_text(s, None)?, weight: tokens.ids.len().max(1) as f64 }]);
+            return Ok(vec![Query {
+                piece: self.model.encode_text(s, None)?,
+                weight: tokens.ids.len().max(1) as f64,
+            }]);
         }
         let mut out = Vec::new();
         for chunk in tokens.spans.chunks(room) {
             let part = &s[chunk[0].0..chunk[chunk.len() - 1].1];
-            out.push(Query { piece: self.model.encode_text(part, None)?, weight: chunk.len() as f64 });
+            out.push(Query {
+                piece: self.model.encode_text(part, None)?,
+                weight: chunk.len() as f64,
+            });
         }
         Ok(out)
     }
 
     /// Input for the sentiment towards `mention` inside `sentence` (both byte spans of `text`).
-    pub fn target_query(&self, text: &str, sentence: Span, mention: Span) -> Result<Query, ModelError> {
-        let (open, close) = self.model.config.target_markers.clone().unwrap_or_else(|| ("[".into(), "]".into()));
+    pub fn target_query(
+        &self,
+        text: &str,
+        sentence: Span,
+        mention: Span,
+    ) -> Result<Query, ModelError> {
+        let (open, close) = self
+            .model
+            .config
+            .target_markers
+            .clone()
+            .unwrap_or_else(|| ("[".into(), "]".into()));
         let name = mention.of(text);
         let mut ctx = sentence;
         loop {
@@ -88,7 +104,9 @@ impl SentimentModel {
                 &text[mention.end..ctx.end]
             );
             let piece = self.model.encode_text(&marked, Some(name))?;
-            if piece.ids.len() <= self.model.config.max_length || (ctx.start == mention.start && ctx.end == mention.end) {
+            if piece.ids.len() <= self.model.config.max_length
+                || (ctx.start == mention.start && ctx.end == mention.end)
+            {
                 return Ok(Query { piece, weight: 1.0 });
             }
             // Too long: keep a shrinking window of the sentence around the mention.
@@ -97,7 +115,11 @@ impl SentimentModel {
     }
 
     /// Runs queries batched by length; returns probabilities in query order.
-    pub fn classify(&self, queries: &[&Query], batch_size: usize) -> Result<Vec<Probabilities>, ModelError> {
+    pub fn classify(
+        &self,
+        queries: &[&Query],
+        batch_size: usize,
+    ) -> Result<Vec<Probabilities>, ModelError> {
         let pieces: Vec<&Piece> = queries.iter().map(|q| &q.piece).collect();
         let logits = crate::annotate::run_sorted(&self.model, &pieces, batch_size)?;
         Ok(logits.iter().map(|l| self.probabilities(l)).collect())
@@ -110,7 +132,11 @@ impl SentimentModel {
         let p = |slot: usize| self.classes[slot].map_or(0.0, |i| exp[i] / sum);
         let (neg, neu, pos) = (p(0), p(1), p(2));
         let total = (neg + neu + pos).max(1e-12);
-        Probabilities { negative: neg / total, neutral: neu / total, positive: pos / total }
+        Probabilities {
+            negative: neg / total,
+            neutral: neu / total,
+            positive: pos / total,
+        }
     }
 }
 
@@ -118,9 +144,15 @@ impl SentimentModel {
 fn shrink(text: &str, ctx: Span, mention: Span) -> Span {
     let left = &text[ctx.start..mention.start];
     let right = &text[mention.end..ctx.end];
-    let drop_left = left.char_indices().nth(left.chars().count().div_ceil(4)).map_or(left.len(), |(b, _)| b);
+    let drop_left = left
+        .char_indices()
+        .nth(left.chars().count().div_ceil(4))
+        .map_or(left.len(), |(b, _)| b);
     let keep_right = right.chars().count() * 3 / 4;
-    let keep_right = right.char_indices().nth(keep_right).map_or(right.len(), |(b, _)| b);
+    let keep_right = right
+        .char_indices()
+        .nth(keep_right)
+        .map_or(right.len(), |(b, _)| b);
     Span::new(ctx.start + drop_left, mention.end + keep_right)
 }
 
@@ -156,7 +188,11 @@ pub fn sentiment(p: Probabilities) -> Sentiment {
     Sentiment {
         label: label.into(),
         score: round(p.positive - p.negative),
-        probabilities: Probabilities { negative: round(p.negative), neutral: round(p.neutral), positive: round(p.positive) },
+        probabilities: Probabilities {
+            negative: round(p.negative),
+            neutral: round(p.neutral),
+            positive: round(p.positive),
+        },
     }
 }
 
@@ -166,8 +202,16 @@ mod tests {
 
     #[test]
     fn aggregate_weights_and_labels() {
-        let a = Probabilities { negative: 0.8, neutral: 0.1, positive: 0.1 };
-        let b = Probabilities { negative: 0.1, neutral: 0.1, positive: 0.8 };
+        let a = Probabilities {
+            negative: 0.8,
+            neutral: 0.1,
+            positive: 0.1,
+        };
+        let b = Probabilities {
+            negative: 0.1,
+            neutral: 0.1,
+            positive: 0.8,
+        };
         let s = aggregate([(a, 3.0), (b, 1.0)]);
         assert_eq!(s.label, "negative");
         assert!((s.score - (0.275 - 0.625)).abs() < 1e-9);

@@ -33,7 +33,8 @@ pub struct ChromeRules {
 
 impl Default for ChromeRules {
     fn default() -> Self {
-        Self::new(DEFAULT_RULES.iter().map(|s| s.to_string()).collect()).expect("default chrome rules compile")
+        Self::new(DEFAULT_RULES.iter().map(|s| s.to_string()).collect())
+            .expect("default chrome rules compile")
     }
 }
 
@@ -41,7 +42,9 @@ impl ChromeRules {
     /// Rules from patterns (each anchored and made case-insensitive here).
     pub fn new(patterns: Vec<String>) -> Result<Self, regex::Error> {
         let anchored: Vec<String> = patterns.iter().map(|p| format!("(?i)^(?:{p})$")).collect();
-        Ok(ChromeRules { set: Some(RegexSet::new(anchored)?) })
+        Ok(ChromeRules {
+            set: Some(RegexSet::new(anchored)?),
+        })
     }
 
     /// No line is chrome.
@@ -51,14 +54,21 @@ impl ChromeRules {
 
     /// The defaults plus the rules in `path`; errors name the file and line.
     pub fn with_file(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read chrome rules: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read chrome rules: {e}", path.display()))?;
         let mut patterns: Vec<String> = DEFAULT_RULES.iter().map(|s| s.to_string()).collect();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            regex::Regex::new(line).map_err(|e| format!("{}:{}: not a valid regular expression: {e}", path.display(), n + 1))?;
+            regex::Regex::new(line).map_err(|e| {
+                format!(
+                    "{}:{}: not a valid regular expression: {e}",
+                    path.display(),
+                    n + 1
+                )
+            })?;
             patterns.push(line.to_string());
         }
         Self::new(patterns).map_err(|e| format!("{}: {e}", path.display()))
@@ -77,10 +87,21 @@ mod tests {
     #[test]
     fn seed_chrome_lines_match_and_content_does_not() {
         let rules = ChromeRules::default();
-        for line in ["Play Live Radio", "0:00 0:00", "Sign up to receive our latest news!", "By submitting this form, I agree to the terms.", "© 2024 Texas Public Radio", "Share"] {
+        for line in [
+            "Play Live Radio",
+            "0:00 0:00",
+            "Sign up to receive our latest news!",
+            "By submitting this form, I agree to the terms.",
+            "© 2024 Texas Public Radio",
+            "Share",
+        ] {
             assert!(rules.is_chrome(line), "{line}");
         }
-        for line in ["Different Routes", "Emily Feng is NPR's Beijing correspondent.", "Share prices fell 3% on Monday."] {
+        for line in [
+            "Different Routes",
+            "Emily Feng is NPR's Beijing correspondent.",
+            "Share prices fell 3% on Monday.",
+        ] {
             assert!(!rules.is_chrome(line), "{line}");
         }
         assert!(!ChromeRules::none().is_chrome("Play Live Radio"));

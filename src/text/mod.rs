@@ -86,7 +86,11 @@ impl CharIndex {
     /// Builds the index for `text`.
     pub fn new(text: &str) -> Self {
         if text.is_ascii() {
-            return CharIndex { ascii: true, bytes: text.len(), chars: Vec::new() };
+            return CharIndex {
+                ascii: true,
+                bytes: text.len(),
+                chars: Vec::new(),
+            };
         }
         let mut chars = vec![0u32; text.len() + 1];
         let mut n = 0u32;
@@ -97,7 +101,11 @@ impl CharIndex {
             n += 1;
         }
         chars[text.len()] = n;
-        CharIndex { ascii: false, bytes: text.len(), chars }
+        CharIndex {
+            ascii: false,
+            bytes: text.len(),
+            chars,
+        }
     }
 
     /// Byte offset of char offset `c`, if within the text.
@@ -139,7 +147,8 @@ mod tests {
 
     #[test]
     fn chrome_lines_are_kept_apart_from_sentences() {
-        let text = "Play Live Radio\nNext Up:\n0:00 0:00\nMr. Lu left China. He went to Thailand.\n";
+        let text =
+            "Play Live Radio\nNext Up:\n0:00 0:00\nMr. Lu left China. He went to Thailand.\n";
         let seg = segment(text, &ChromeRules::default());
         let chrome: Vec<&str> = seg.chrome.iter().map(|s| s.of(text)).collect();
         assert_eq!(chrome, ["Play Live Radio", "Next Up:", "0:00 0:00"]);

@@ -13,7 +13,8 @@ const ABBREVIATIONS: &[&str] = &[
 /// Words that start a new sentence even after a dotted acronym ("... the U.S. It is ...").
 const STARTERS: &[&str] = &[
     "it", "its", "the", "he", "she", "we", "they", "i", "but", "and", "in", "this", "that", "a",
-    "an", "there", "his", "her", "their", "our", "as", "at", "on", "for", "if", "so", "yet", "when",
+    "an", "there", "his", "her", "their", "our", "as", "at", "on", "for", "if", "so", "yet",
+    "when",
 ];
 
 const CLOSERS: &[char] = &['"', '\'', '”', '’', '»', ')', ']'];
@@ -32,7 +33,9 @@ pub fn split_sentences(text: &str, span: Span) -> Vec<Span> {
             continue;
         }
         let mut j = i + 1;
-        while j < chars.len() && (matches!(chars[j].1, '.' | '!' | '?' | '…') || CLOSERS.contains(&chars[j].1)) {
+        while j < chars.len()
+            && (matches!(chars[j].1, '.' | '!' | '?' | '…') || CLOSERS.contains(&chars[j].1))
+        {
             j += 1;
         }
         let end = chars.get(j).map_or(line.len(), |&(b, _)| b);
@@ -51,7 +54,10 @@ pub fn split_sentences(text: &str, span: Span) -> Vec<Span> {
         i = k.max(i + 1);
     }
     out.push(Span::new(span.start + start, span.end));
-    out.into_iter().map(|s| trim(text, s)).filter(|s| s.start < s.end).collect()
+    out.into_iter()
+        .map(|s| trim(text, s))
+        .filter(|s| s.start < s.end)
+        .collect()
 }
 
 /// Whether the terminator at `chars[at]` ends a sentence, the next one starting at `chars[next]`.
@@ -65,7 +71,10 @@ fn ends_sentence(line: &str, chars: &[(usize, char)], at: usize, next: usize) ->
     }
     // The word before the period.
     let mut w = at;
-    while w > 0 && !chars[w - 1].1.is_whitespace() && !matches!(chars[w - 1].1, '(' | '"' | '“' | '‘') {
+    while w > 0
+        && !chars[w - 1].1.is_whitespace()
+        && !matches!(chars[w - 1].1, '(' | '"' | '“' | '‘')
+    {
         w -= 1;
     }
     let word = &line[chars[w].0..chars[at].0];
@@ -77,8 +86,12 @@ fn ends_sentence(line: &str, chars: &[(usize, char)], at: usize, next: usize) ->
     let dotted = word.contains('.') && word.split('.').all(|p| p.chars().count() <= 2);
     if letters == 1 && word.chars().count() == 1 || dotted {
         // An initial ("K.") or a dotted acronym ("U.S."): a break only before a typical starter.
-        let next_word: String = line[chars[next].0..].chars().take_while(|c| c.is_alphabetic()).collect();
-        return STARTERS.contains(&next_word.to_lowercase().as_str()) && next_word.chars().count() > 1;
+        let next_word: String = line[chars[next].0..]
+            .chars()
+            .take_while(|c| c.is_alphabetic())
+            .collect();
+        return STARTERS.contains(&next_word.to_lowercase().as_str())
+            && next_word.chars().count() > 1;
     }
     true
 }
@@ -88,22 +101,45 @@ mod tests {
     use super::*;
 
     fn split(text: &str) -> Vec<&str> {
-        split_sentences(text, Span::new(0, text.len())).iter().map(|s| s.of(text)).collect()
+        split_sentences(text, Span::new(0, text.len()))
+            .iter()
+            .map(|s| s.of(text))
+            .collect()
     }
 
     #[test]
     fn abbreviations_and_initials_do_not_end_sentences() {
-        assert_eq!(split("U.S. Customs reported 4,000 arrests. Mr. Lu agreed."), ["U.S. Customs reported 4,000 arrests.", "Mr. Lu agreed."]);
-        assert_eq!(split("By all accounts, K.C. had a pretty sweet deal. He made a living."), ["By all accounts, K.C. had a pretty sweet deal.", "He made a living."]);
-        assert_eq!(split("His first choice was the U.S. It's his dream."), ["His first choice was the U.S.", "It's his dream."]);
+        assert_eq!(
+            split("U.S. Customs reported 4,000 arrests. Mr. Lu agreed."),
+            ["U.S. Customs reported 4,000 arrests.", "Mr. Lu agreed."]
+        );
+        assert_eq!(
+            split("By all accounts, K.C. had a pretty sweet deal. He made a living."),
+            [
+                "By all accounts, K.C. had a pretty sweet deal.",
+                "He made a living."
+            ]
+        );
+        assert_eq!(
+            split("His first choice was the U.S. It's his dream."),
+            ["His first choice was the U.S.", "It's his dream."]
+        );
     }
 
     #[test]
     fn quotes_stay_with_their_sentence() {
         assert_eq!(
             split("He said: “We must leave.” Then he left! Why? Nobody knows."),
-            ["He said: “We must leave.”", "Then he left!", "Why?", "Nobody knows."]
+            [
+                "He said: “We must leave.”",
+                "Then he left!",
+                "Why?",
+                "Nobody knows."
+            ]
         );
-        assert_eq!(split("It cost U.S.$160 billion. The bank said so."), ["It cost U.S.$160 billion.", "The bank said so."]);
+        assert_eq!(
+            split("It cost U.S.$160 billion. The bank said so."),
+            ["It cost U.S.$160 billion.", "The bank said so."]
+        );
     }
 }
