@@ -170,15 +170,15 @@ impl Pipeline {
             .par_iter()
             .map(|t| Ok((segment(t, &self.chrome), self.ner.windows(t)?)))
             .collect::<Result<_, ModelError>>()?;
-        let windows: Vec<Windows> = prepared.iter().map(|p| p.1.clone()).collect();
+        let (segments, windows): (Vec<Segmented>, Vec<Windows>) = prepared.into_iter().unzip();
         let (mentions, mut tokens) = self.run_ner(&texts, &windows)?;
 
         // Mentions in content sentences only, grouped into entities.
-        let docs: Vec<Doc> = prepared
+        let docs: Vec<Doc> = segments
             .into_par_iter()
             .zip(mentions)
             .enumerate()
-            .map(|(i, ((seg, _), found))| Doc::new(texts[i], seg, found))
+            .map(|(i, (seg, found))| Doc::new(texts[i], seg, found))
             .collect();
 
         // Every sentiment query of the batch, with its owner.

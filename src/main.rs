@@ -234,6 +234,20 @@ fn report(args: ReportArgs) -> Result<()> {
     Ok(())
 }
 
+/// One row per label: precision, recall, F1, support.
+fn print_per_label(per_label: &std::collections::BTreeMap<String, newslens::eval::Prf>) {
+    println!(
+        "{:<9} {:>9} {:>9} {:>9} {:>8}",
+        "label", "precision", "recall", "f1", "support"
+    );
+    for (l, p) in per_label {
+        println!(
+            "{:<9} {:>9.4} {:>9.4} {:>9.4} {:>8}",
+            l, p.precision, p.recall, p.f1, p.support
+        );
+    }
+}
+
 fn eval(what: EvalCommand) -> Result<()> {
     let (file, json, models, ner) = match what {
         EvalCommand::Ner { file, json, models } => (file, json, models, true),
@@ -254,18 +268,9 @@ fn eval(what: EvalCommand) -> Result<()> {
                 r.sentences,
                 started.elapsed().as_secs_f64()
             );
+            print_per_label(&r.per_label);
             println!(
-                "{:<8} {:>9} {:>9} {:>9} {:>8}",
-                "label", "precision", "recall", "f1", "support"
-            );
-            for (l, p) in &r.per_label {
-                println!(
-                    "{:<8} {:>9.4} {:>9.4} {:>9.4} {:>8}",
-                    l, p.precision, p.recall, p.f1, p.support
-                );
-            }
-            println!(
-                "{:<8} {:>9.4} {:>9.4} {:>9.4}",
+                "{:<9} {:>9.4} {:>9.4} {:>9.4}",
                 "micro", r.precision, r.recall, r.f1
             );
         }
@@ -282,16 +287,7 @@ fn eval(what: EvalCommand) -> Result<()> {
                 r.examples,
                 started.elapsed().as_secs_f64()
             );
-            println!(
-                "{:<9} {:>9} {:>9} {:>9} {:>8}",
-                "label", "precision", "recall", "f1", "support"
-            );
-            for (l, p) in &r.per_label {
-                println!(
-                    "{:<9} {:>9.4} {:>9.4} {:>9.4} {:>8}",
-                    l, p.precision, p.recall, p.f1, p.support
-                );
-            }
+            print_per_label(&r.per_label);
             println!("accuracy {:.4}  macro-F1 {:.4}", r.accuracy, r.macro_f1);
         }
     }
