@@ -3,6 +3,7 @@
 mod common;
 
 use std::io::Write;
+use std::path::Path;
 use std::process::Stdio;
 
 use common::*;
@@ -12,15 +13,7 @@ use serde_json::{json, Value};
 fn bundled_corpus_finds_the_people_organisations_and_places() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("a.jsonl");
-    let o = run(&[
-        "annotate",
-        "corpus/",
-        "-o",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let lines = read_jsonl(&out);
+    let lines = annotate_ok(Path::new("corpus/"), &out, &[]);
     assert_eq!(lines.len(), 5);
     let mut all = Vec::new();
     for a in &lines {
@@ -90,15 +83,7 @@ fn offsets_count_chars_in_multibyte_text() {
         &[json!({"id": "u1", "text": text, "source": "Test"})],
     );
     let out = dir.path().join("o.jsonl");
-    let o = run(&[
-        "annotate",
-        feed.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let a = &read_jsonl(&out)[0];
+    let a = &annotate_ok(&feed, &out, &[])[0];
     assert_offsets_exact(a, text);
     let names: Vec<String> = entities(a).into_iter().map(|e| e.0).collect();
     assert!(
@@ -135,17 +120,7 @@ fn long_article_is_annotated_to_its_end() {
     let feed = dir.path().join("long.jsonl");
     write_jsonl(&feed, &[json!({"id": "long", "text": text})]);
     let out = dir.path().join("o.jsonl");
-    let o = run(&[
-        "annotate",
-        feed.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--batch-size",
-        "128",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let a = &read_jsonl(&out)[0];
+    let a = &annotate_ok(&feed, &out, &["--batch-size", "128"])[0];
     assert_offsets_exact(a, &text);
     let names: Vec<String> = entities(a).into_iter().map(|e| e.0).collect();
     for want in [
@@ -187,17 +162,7 @@ fn same_results_alone_and_among_longer_texts() {
     );
     let get = |input: &std::path::Path| -> Value {
         let out = input.with_extension("out");
-        let o = run(&[
-            "annotate",
-            input.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--quiet",
-            "--threads",
-            "1",
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        read_jsonl(&out)
+        annotate_ok(input, &out, &["--threads", "1"])
             .into_iter()
             .find(|a| a["id"] == "s")
             .unwrap()

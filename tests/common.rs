@@ -91,3 +91,18 @@ pub fn write_jsonl(path: &Path, records: &[Value]) {
     let body: String = records.iter().map(|r| format!("{r}\n")).collect();
     std::fs::write(path, body).unwrap();
 }
+
+/// `newslens annotate INPUT -o OUT --quiet EXTRA...`; asserts success, returns the output lines.
+pub fn annotate_ok(input: &Path, out: &Path, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec![
+        "annotate",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    read_jsonl(out)
+}
