@@ -1,0 +1,138 @@
+"""Make a dynamically quantised int8 graph batch-independent: one activation scale PER ROW.
+
+`onnxruntime.quantization.quantize_dynamic` puts a DynamicQuantizeLinear before every int8 MatMul;
+it takes ONE scale and zero point over the whole input tensor (every row of the batch, padding
+included), so a text's logits change with its batch-mates. This rewrites each
+DynamicQuantizeLinear(x) -> (x_q, x_scale, x_zero_point) into standard ops over the last axis:
+
+    s   = max(ReduceMax(|x|, axis=-1), 1e-8) / 127          # one scale per token row (inverse 127/amax)
+    x_q = Cast<uint8>(Clip(Round(x / s) + 128, 0, 255))      # symmetric, around 128
+    zp  = 128
+
+The MatMulInteger that consumes x_q and the Mul by (x_scale * w_scale) that follows stay as they
+were: x_scale is now shaped [..., 1] and broadcasts. Integer products are exact and every other
+quantity is per row, so a row's output cannot depend on the other rows of its batch.
+
+    python rowwise.py IN.onnx OUT.onnx
+"""
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def make_rowwise(model: onnx.ModelProto) -> onnx.ModelProto:
+    g = model.graph
+    consts = {
+        "rowwise_eps": np.array(1e-8, dtype=np.float32),
+        "rowwise_127": np.array(127.0, dtype=np.float32),
+        "rowwise_128f": np.array(128.0, dtype=np.float32),
+        "rowwise_0f": np.array(0.0, dtype=np.float32),
+        "rowwise_255f": np.array(255.0, dtype=np.float32),
+        "rowwise_one": np.array(1.0, dtype=np.float32),
+        "rowwise_zp": np.array(128, dtype=np.uint8),
+    }
+    for name, value in consts.items():
+        g.initializer.append(numpy_helper.from_array(value, name))
+    opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    consumers = {}
+    for node in g.node:
+        for i in node.input:
+            consumers.setdefault(i, []).append(node)
+
+    def only(name, op):
+        nodes = [n for n in consumers.get(name, []) if n.op_type == op]
+        if len(nodes) != 1:
+            raise SystemExit(f"unexpected graph around {name}: expected one {op} consumer")
+        return nodes[0]
+
+    row_scale = {}      # quantised activation name -> per-row scale tensor name
+    after = {}          # output Mul node name -> the per-row scale to multiply by
+    out_nodes = []
+    for node in g.node:
+        if node.op_type != "DynamicQuantizeLinear":
+            out_nodes.append(node)
+            continue
+        x = node.input[0]
+        xq, xs, xzp = node.output
+        p = f"{node.name or x}_rowwise"
+        new = [helper.make_node("Abs", [x], [f"{p}_abs"])]
+        if opset >= 18:
+            axes = f"{p}_axes"
+            g.initializer.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), axes))
+            new.append(helper.make_node("ReduceMax", [f"{p}_abs", axes], [f"{p}_amax"], keepdims=1))
+        else:
+            new.append(helper.make_node("ReduceMax", [f"{p}_abs"], [f"{p}_amax"], axes=[-1], keepdims=1))
+        new += [
+            helper.make_node("Max", [f"{p}_amax", "rowwise_eps"], [f"{p}_amax_eps"]),
+            helper.make_node("Div", [f"{p}_amax_eps", "rowwise_127"], [f"{p}_scale"]),
+            helper.make_node("Div", ["rowwise_127", f"{p}_amax_eps"], [f"{p}_inverse"]),
+            helper.make_node("Mul", [x, f"{p}_inverse"], [f"{p}_scaled"]),
+            helper.make_node("Round", [f"{p}_scaled"], [f"{p}_rounded"]),
+            helper.make_node("Add", [f"{p}_rounded", "rowwise_128f"], [f"{p}_shifted"]),
+            helper.make_node("Clip", [f"{p}_shifted", "rowwise_0f", "rowwise_255f"], [f"{p}_clipped"]),
+            helper.make_node("Cast", [f"{p}_clipped"], [xq], to=TensorProto.UINT8),
+            # The old scale becomes 1: ORT fuses MatMulInteger+Cast+Mul(+Mul) into MatMulIntegerToFloat,
+            # which takes a scalar activation scale; the per-row scale is applied after it, as a Div
+            # by the inverse scale, which no fusion folds in.
+            helper.make_node("Identity", ["rowwise_one"], [xs]),
+            helper.make_node("Identity", ["rowwise_zp"], [xzp]),
+        ]
+        out_nodes += new
+        row_scale[xq] = f"{p}_scale"
+        for mmi in consumers.get(xq, []):
+            if mmi.op_type != "MatMulInteger":
+                raise SystemExit(f"{xq} feeds a {mmi.op_type}, not a MatMulInteger")
+            cast = only(mmi.output[0], "Cast")
+            mul = only(cast.output[0], "Mul")
+            after[mul.name] = f"{p}_scale"
+    if not row_scale:
+        raise SystemExit("no DynamicQuantizeLinear in the graph: quantise it with quantize_dynamic first")
+    final = []
+    for node in out_nodes:
+        if node.name in after:
+            y = node.output[0]
+            node.output[0] = f"{y}_before_row_scale"
+            final += [node, helper.make_node("Div", [node.output[0], after[node.name].replace("_scale", "_inverse")], [y])]
+        else:
+            final.append(node)
+    del g.node[:]
+    g.node.extend(final)
+    # Shapes changed (scales are now tensors): drop stale value_info, keep inputs/outputs.
+    del g.value_info[:]
+    onnx.checker.check_model(model)
+    print(f"rowwise: {len(row_scale)} DynamicQuantizeLinear made per-row, {len(after)} MatMuls rescaled",
+          file=sys.stderr)
+    return model
+
+
+def make_dequantized(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The same graph with fp32 activations (int8 weights dequantised): a reference to compare with."""
+    g = model.graph
+    inits = {i.name: i for i in g.initializer}
+    g.initializer.append(numpy_helper.from_array(np.array(1.0, dtype=np.float32), "dequant_one"))
+    out_nodes = []
+    for node in g.node:
+        if node.op_type == "DynamicQuantizeLinear":
+            x = node.input[0]
+            xq, xs, xzp = node.output
+            out_nodes += [helper.make_node("Identity", [x], [xq]),
+                          helper.make_node("Identity", ["dequant_one"], [xs])]
+        elif node.op_type == "MatMulInteger":
+            w = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)
+            zp = numpy_helper.to_array(inits[node.input[3]]).astype(np.float32) if len(node.input) > 3 else 0.0
+            name = node.input[1] + "_dequant"
+            g.initializer.append(numpy_helper.from_array(w - zp, name))
+            out_nodes.append(helper.make_node("MatMul", [node.input[0], name], list(node.output)))
+        else:
+            out_nodes.append(node)
+    del g.node[:]
+    g.node.extend(out_nodes)
+    del g.value_info[:]
+    return model
+
+
+if __name__ == "__main__":
+    src, dst = sys.argv[1], sys.argv[2]
+    onnx.save(make_rowwise(onnx.load(src)), dst)
