@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::input::Article;
+use crate::model::EntityTone;
 use crate::model::{Batch, Model, ModelError, Piece};
 use crate::ner::{group_mentions, Ner, RawMention, Windows};
 use crate::schema::{
     Annotation, ChromeLine, Entity, Mention, Models, Probabilities, RunMeta, SentenceAnnotation,
 };
+use crate::sentiment::entity::entity_tone;
 use crate::sentiment::{aggregate, sentiment, Query, SentimentModel};
 use crate::text::{segment, CharIndex, ChromeRules, Segmented, Span};
 
@@ -243,12 +245,16 @@ impl Pipeline {
                 EntitySentiment::Sentence => "sentence".into(),
             },
         };
+        let layer = match self.entity_sentiment {
+            EntitySentiment::Targeted => self.targeted().model().config.entity_tone.as_ref(),
+            EntitySentiment::Sentence => None,
+        };
         let out = docs
             .into_par_iter()
             .zip(sentence_parts)
             .zip(entity_parts)
             .zip(articles)
-            .map(|(((doc, sp), ep), article)| doc.annotation(article, sp, ep, run.clone()))
+            .map(|(((doc, sp), ep), article)| doc.annotation(article, sp, ep, layer, run.clone()))
             .collect();
         Ok((out, Work { tokens }))
     }
@@ -295,6 +301,7 @@ impl Doc {
         article: &Article,
         sentence_parts: Vec<Vec<(Probabilities, f64)>>,
         entity_parts: Vec<Vec<(usize, Probabilities)>>,
+        layer: Option<&EntityTone>,
         run: RunMeta,
     ) -> Annotation {
         let text = &article.text;
@@ -370,6 +377,7 @@ impl Doc {
                         }
                     })
                     .collect();
+                let evidence: Vec<Probabilities> = per_sentence.iter().map(|p| p.1).collect();
                 let salience = g
                     .members
                     .iter()
@@ -381,8 +389,9 @@ impl Doc {
                     label: g.label.clone(),
                     salience: (salience * 1e4).round() / 1e4,
                     count: mentions.len(),
-                    sentiment: aggregate(per_sentence.iter().map(|p| (p.1, 1.0))),
+                    sentiment: entity_tone(layer, &evidence, &doc_sentiment.probabilities),
                     mentions,
+                    evidence,
                 }
             })
             .collect();

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use newslens::eval::Split;
 use newslens::report::Format;
 use newslens::EntitySentiment;
 
@@ -104,6 +105,39 @@ pub enum EvalCommand {
     Sentiment {
         /// The gold file.
         file: PathBuf,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        models: ModelArgs,
+    },
+    /// Sentiment towards marked mentions: macro-F1, per class, confusion matrix, calibration (ECE).
+    ///
+    /// FILE: JSONL `{id, text, targets: [{from, to, polarity}]}` (char offsets; polarity
+    /// negative/neutral/positive), or NewsMTSC (`sentence_normalized`, polarity 2/4/6).
+    Targeted {
+        /// The gold file.
+        file: PathBuf,
+        /// Score only this split (by a hash of the record id, as in training/news_data.py).
+        #[arg(long, value_enum, default_value_t = Split::All)]
+        split: Split,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        models: ModelArgs,
+    },
+    /// Tone towards an article's main person (PerSenT: `{id, text, target_entity, label}`), as
+    /// `annotate` gives it, against the article's own tone and the majority class.
+    Document {
+        /// The gold file.
+        file: PathBuf,
+        /// Score only this split (PerSenT: `heldout` was never trained on).
+        #[arg(long, value_enum, default_value_t = Split::All)]
+        split: Split,
+        /// Also write each article's entity-tone features and gold label to this JSONL file.
+        #[arg(long, value_name = "FILE")]
+        features: Option<PathBuf>,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,

@@ -249,24 +249,26 @@ fn print_per_label(per_label: &std::collections::BTreeMap<String, newslens::eval
 }
 
 fn eval(what: EvalCommand) -> Result<()> {
-    let (file, json, models, ner) = match what {
-        EvalCommand::Ner { file, json, models } => (file, json, models, true),
-        EvalCommand::Sentiment { file, json, models } => (file, json, models, false),
-    };
-    let pipeline = pipeline(&models, ChromeRules::none(), EntitySentiment::Targeted)?;
     let started = Instant::now();
-    if ner {
-        let r = newslens::eval::eval_ner(&pipeline, &file).map_err(anyhow::Error::msg)?;
-        if json {
-            println!("{}", serde_json::to_string(&r)?);
-        } else {
+    let secs = || started.elapsed().as_secs_f64();
+    let print_json = |v: &dyn erased::Json| -> Result<()> {
+        println!("{}", v.json()?);
+        Ok(())
+    };
+    match what {
+        EvalCommand::Ner { file, json, models } => {
+            let pipeline = pipeline(&models, ChromeRules::none(), EntitySentiment::Targeted)?;
+            let r = newslens::eval::eval_ner(&pipeline, &file).map_err(anyhow::Error::msg)?;
+            if json {
+                return print_json(&r);
+            }
             println!(
                 "{} on {} ({} documents, {} sentences, {:.0} s)",
                 r.model,
                 r.file,
                 r.documents,
                 r.sentences,
-                started.elapsed().as_secs_f64()
+                secs()
             );
             print_per_label(&r.per_label);
             println!(
@@ -274,22 +276,106 @@ fn eval(what: EvalCommand) -> Result<()> {
                 "micro", r.precision, r.recall, r.f1
             );
         }
-    } else {
-        let r = newslens::eval::eval_sentiment(&pipeline, &file).map_err(anyhow::Error::msg)?;
-        if json {
-            println!("{}", serde_json::to_string(&r)?);
-        } else {
+        EvalCommand::Sentiment { file, json, models } => {
+            let pipeline = pipeline(&models, ChromeRules::none(), EntitySentiment::Targeted)?;
+            let r = newslens::eval::eval_sentiment(&pipeline, &file).map_err(anyhow::Error::msg)?;
+            if json {
+                return print_json(&r);
+            }
             println!(
                 "{} on {} ({}, {} examples, {:.0} s)",
                 r.model,
                 r.file,
                 r.task,
                 r.examples,
-                started.elapsed().as_secs_f64()
+                secs()
             );
             print_per_label(&r.per_label);
             println!("accuracy {:.4}  macro-F1 {:.4}", r.accuracy, r.macro_f1);
         }
+        EvalCommand::Targeted {
+            file,
+            split,
+            json,
+            models,
+        } => {
+            let pipeline = pipeline(&models, ChromeRules::none(), EntitySentiment::Targeted)?;
+            let r = newslens::eval::eval_targeted(&pipeline, &file, split)
+                .map_err(anyhow::Error::msg)?;
+            if json {
+                return print_json(&r);
+            }
+            println!(
+                "{} on {} (split {}, {} records, {} targets, {:.0} s)",
+                r.model,
+                r.file,
+                r.split,
+                r.records,
+                r.scores.examples,
+                secs()
+            );
+            print_scores("", &r.scores);
+        }
+        EvalCommand::Document {
+            file,
+            split,
+            features,
+            json,
+            models,
+        } => {
+            let pipeline = pipeline(&models, ChromeRules::none(), EntitySentiment::Targeted)?;
+            let r = newslens::eval::eval_document(&pipeline, &file, split, features.as_deref())
+                .map_err(anyhow::Error::msg)?;
+            if json {
+                return print_json(&r);
+            }
+            println!(
+                "{} on {} (split {}, {} articles, target found in {}, {:.0} s)",
+                r.model,
+                r.file,
+                r.split,
+                r.articles,
+                r.target_found,
+                secs()
+            );
+            print_scores("entity tone: ", &r.entity);
+            println!(
+                "baselines: article tone macro-F1 {:.4} accuracy {:.4}; always {} macro-F1 {:.4} accuracy {:.4}",
+                r.article_tone.macro_f1,
+                r.article_tone.accuracy,
+                r.majority_class,
+                r.majority.macro_f1,
+                r.majority.accuracy
+            );
+        }
     }
     Ok(())
+}
+
+/// Per class, the confusion matrix, and the totals of a three-class score.
+fn print_scores(prefix: &str, s: &newslens::eval::ClassScores) {
+    print_per_label(&s.per_label);
+    println!("confusion (rows gold, columns predicted: negative neutral positive)");
+    for (name, row) in newslens::eval::CLASSES.iter().zip(&s.confusion) {
+        println!("{name:<9} {:>8} {:>8} {:>8}", row[0], row[1], row[2]);
+    }
+    let ece = s.ece.map_or(String::new(), |e| format!("  ECE {e:.4}"));
+    println!(
+        "{prefix}accuracy {:.4}  macro-F1 {:.4}{ece}",
+        s.accuracy, s.macro_f1
+    );
+}
+
+/// Serialises any report.
+mod erased {
+    /// A report that prints as one JSON object.
+    pub trait Json {
+        /// The JSON text.
+        fn json(&self) -> serde_json::Result<String>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> serde_json::Result<String> {
+            serde_json::to_string(self)
+        }
+    }
 }

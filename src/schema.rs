@@ -71,10 +71,13 @@ pub struct Entity {
     pub salience: f64,
     /// Number of mentions.
     pub count: usize,
-    /// Sentiment towards the entity, averaged over the sentences that mention it.
+    /// Sentiment towards the entity, read from the sentences that mention it.
     pub sentiment: Sentiment,
     /// Every mention, in text order.
     pub mentions: Vec<Mention>,
+    /// The per-sentence results behind `sentiment` (for the evaluator; not written).
+    #[serde(skip)]
+    pub evidence: Vec<Probabilities>,
 }
 
 /// A line recognised as site chrome and left out of annotation.

@@ -1,10 +1,18 @@
 //! Evaluation of the shipped models through the same code path as `annotate`.
 
+mod classes;
 mod conll;
+mod document;
 mod sentiment;
+mod split;
+mod targeted;
 
+pub use classes::{ClassScores, CLASSES};
 pub use conll::{eval_ner, NerReport};
+pub use document::{eval_document, find_target, DocumentReport};
 pub use sentiment::{eval_sentiment, SentimentReport};
+pub use split::Split;
+pub use targeted::{eval_targeted, TargetedReport};
 
 use serde::Serialize;
 

@@ -34,6 +34,22 @@ pub struct ModelConfig {
     pub token_types: TokenTypes,
     /// Markers put around a mention for targeted sentiment, if the model was trained for it.
     pub target_markers: Option<(String, String)>,
+    /// Logits are divided by this before the softmax (calibration; 1 when absent).
+    pub temperature: f64,
+    /// How an entity's tone in an article is read from its mentions (targeted models only).
+    pub entity_tone: Option<EntityTone>,
+}
+
+/// A small calibrated layer: entity tone probabilities = softmax(weights x features + bias),
+/// classes negative, neutral, positive; features named in `features` (see `sentiment::entity`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct EntityTone {
+    /// Feature names, in the order of each weight row.
+    pub features: Vec<String>,
+    /// One row per class (negative, neutral, positive).
+    pub weights: [Vec<f64>; 3],
+    /// One bias per class.
+    pub bias: [f64; 3],
 }
 
 #[derive(Deserialize)]
@@ -46,6 +62,8 @@ struct RawConfig {
     max_position_embeddings: Option<usize>,
     token_type_ids: Option<String>,
     target_markers: Option<(String, String)>,
+    temperature: Option<f64>,
+    entity_tone: Option<EntityTone>,
     #[serde(rename = "_name_or_path")]
     name_or_path: Option<String>,
 }
@@ -98,6 +116,19 @@ impl ModelConfig {
                 )))
             }
         };
+        let temperature = raw.temperature.unwrap_or(1.0);
+        if !(temperature.is_finite() && temperature > 0.0) {
+            return Err(err(format!(
+                "temperature {temperature} must be a positive number"
+            )));
+        }
+        if let Some(t) = &raw.entity_tone {
+            if t.weights.iter().any(|w| w.len() != t.features.len()) {
+                return Err(err(
+                    "entity_tone: every weight row needs one weight per feature".into(),
+                ));
+            }
+        }
         let fallback_name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
         Ok(Self {
             name: raw
@@ -114,6 +145,8 @@ impl ModelConfig {
                 .clamp(8, 512),
             token_types,
             target_markers: raw.target_markers,
+            temperature,
+            entity_tone: raw.entity_tone,
         })
     }
 

@@ -9,7 +9,7 @@ mod runtime;
 mod session;
 
 pub use casing::{casing_classes, CasingClass};
-pub use config::{ModelConfig, TokenTypes};
+pub use config::{EntityTone, ModelConfig, TokenTypes};
 pub use runtime::candidate_paths;
 pub use session::{Batch, Model, Piece, Tokenized};
 

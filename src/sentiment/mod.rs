@@ -1,6 +1,8 @@
 //! Sentiment: the tone of sentences and the sentiment towards marked mentions, from one
 //! sequence-classification model; aggregation to articles and entities.
 
+pub mod entity;
+
 use crate::model::{Model, ModelError, Piece};
 use crate::schema::{Probabilities, Sentiment};
 use crate::text::Span;
@@ -46,6 +48,12 @@ impl SentimentModel {
                     model.config.labels
                 ),
             });
+        }
+        if let Some(layer) = &model.config.entity_tone {
+            entity::check_layer(layer).map_err(|message| ModelError::File {
+                path: dir.join("config.json"),
+                message,
+            })?;
         }
         Ok(SentimentModel { model, classes })
     }
@@ -127,7 +135,11 @@ impl SentimentModel {
 
     fn probabilities(&self, logits: &[f32]) -> Probabilities {
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let exp: Vec<f64> = logits.iter().map(|&x| ((x - max) as f64).exp()).collect();
+        let t = self.model.config.temperature;
+        let exp: Vec<f64> = logits
+            .iter()
+            .map(|&x| ((x - max) as f64 / t).exp())
+            .collect();
         let sum: f64 = exp.iter().sum();
         let p = |slot: usize| self.classes[slot].map_or(0.0, |i| exp[i] / sum);
         let (neg, neu, pos) = (p(0), p(1), p(2));

@@ -1,0 +1,184 @@
+//! The same article gives the same record, byte for byte, whatever else is in the run: batch
+//! size, articles per batch, order, threads, alone or among others, and after a resume.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::*;
+use serde_json::{json, Value};
+
+const PEOPLE: [&str; 8] = [
+    "Emily Feng",
+    "Xi Jinping",
+    "Angela Merkel",
+    "Ying Cao",
+    "Joe Biden",
+    "Narendra Modi",
+    "Olaf Scholz",
+    "Maria Gonzalez",
+];
+const PLACES: [&str; 6] = [
+    "Chengdu",
+    "the Darien Gap",
+    "New York",
+    "Lianjiang County",
+    "Berlin",
+    "Mumbai",
+];
+const ORGS: [&str; 5] = [
+    "the European Central Bank",
+    "Radio Free Asia",
+    "Safeguard Defenders",
+    "the United Nations",
+    "Reuters",
+];
+const FRAMES: [&str; 8] = [
+    "{p} said the talks in {l} were a great success for {o}.",
+    "Critics accused {o} of ignoring the suffering of families in {l}.",
+    "{p} flew to {l} on Tuesday to meet officials from {o}.",
+    "The collapse shocked investors, and {p} warned of worse to come.",
+    "According to {o}, thousands of people left {l} last year.",
+    "\"We are proud of what we built here,\" {p} told reporters in {l}.",
+    "Prices rose by 3.2 percent, the fastest pace since 2008.",
+    "{o} praised {p} for a brave and honest decision.",
+];
+
+/// Articles of very different lengths (one sentence to several 126-token windows).
+fn articles() -> Vec<Value> {
+    let mut out = Vec::new();
+    for p in std::fs::read_dir(root().join("corpus")).unwrap() {
+        let p = p.unwrap().path();
+        if p.extension().is_some_and(|e| e == "txt") {
+            let id = p.file_name().unwrap().to_string_lossy().into_owned();
+            out.push(json!({"id": id, "text": std::fs::read_to_string(&p).unwrap()}));
+        }
+    }
+    out.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    for i in 0..36usize {
+        let sentences = 1 + (i * 7) % 23;
+        let mut text = String::new();
+        for s in 0..sentences {
+            let k = i * 31 + s * 17;
+            let line = FRAMES[k % FRAMES.len()]
+                .replace("{p}", PEOPLE[(k / 3) % PEOPLE.len()])
+                .replace("{l}", PLACES[(k / 5) % PLACES.len()])
+                .replace("{o}", ORGS[(k / 7) % ORGS.len()]);
+            text.push_str(&line);
+            text.push(if s % 4 == 3 { '\n' } else { ' ' });
+        }
+        out.push(json!({"id": format!("gen-{i:02}"), "text": text.trim_end()}));
+    }
+    if let Some(data) = shared_data() {
+        let bbc = std::fs::read_to_string(data.join("news_corpus/bbc_news_2225.jsonl")).unwrap();
+        for line in bbc.lines().step_by(97).take(12) {
+            let r: Value = serde_json::from_str(line).unwrap();
+            out.push(json!({"id": r["id"], "text": r["text"], "source": r["source"]}));
+        }
+    }
+    out
+}
+
+/// The output's raw lines by id.
+fn lines_by_id(path: &Path) -> BTreeMap<String, String> {
+    let mut map = BTreeMap::new();
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let id = v["id"].as_str().unwrap().to_string();
+        assert!(map.insert(id, line.to_string()).is_none(), "id twice");
+    }
+    map
+}
+
+fn annotate(dir: &Path, name: &str, records: &[Value], extra: &[&str]) -> BTreeMap<String, String> {
+    let input = dir.join(format!("{name}.jsonl"));
+    write_jsonl(&input, records);
+    let out = dir.join(format!("{name}.out.jsonl"));
+    annotate_ok(&input, &out, extra);
+    lines_by_id(&out)
+}
+
+fn assert_same(reference: &BTreeMap<String, String>, other: &BTreeMap<String, String>, what: &str) {
+    let differing: Vec<&String> = other
+        .iter()
+        .filter(|(id, line)| reference.get(*id) != Some(line))
+        .map(|(id, _)| id)
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{what}: {} of {} records differ from the reference run: {:?}",
+        differing.len(),
+        other.len(),
+        differing
+    );
+}
+
+#[test]
+fn every_article_is_annotated_the_same_whatever_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = articles();
+    let reference = annotate(dir.path(), "all", &records, &[]);
+    assert_eq!(reference.len(), records.len());
+
+    let mut reversed = records.clone();
+    reversed.reverse();
+    let runs: [(&str, Vec<Value>, &[&str]); 4] = [
+        ("reversed", reversed, &["--threads", "1"]),
+        (
+            "odd-batches",
+            records.clone(),
+            &["--batch-size", "7", "--articles-per-batch", "3"],
+        ),
+        (
+            "one-row-calls",
+            records.clone(),
+            &[
+                "--batch-size",
+                "1",
+                "--articles-per-batch",
+                "1",
+                "--threads",
+                "2",
+            ],
+        ),
+        (
+            "big-batches",
+            records.clone(),
+            &["--batch-size", "96", "--articles-per-batch", "200"],
+        ),
+    ];
+    for (name, input, extra) in runs {
+        let got = annotate(dir.path(), name, &input, extra);
+        assert_eq!(got.len(), records.len(), "{name}");
+        assert_same(&reference, &got, name);
+    }
+    // A few articles each in a run of its own.
+    for i in [0, 5, 17, records.len() - 1] {
+        let got = annotate(dir.path(), &format!("alone-{i}"), &records[i..=i], &[]);
+        assert_same(&reference, &got, &format!("article {i} alone"));
+    }
+}
+
+#[test]
+fn a_resume_from_inside_a_batch_gives_the_uninterrupted_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = articles();
+    let input = dir.path().join("in.jsonl");
+    write_jsonl(&input, &records);
+    let full = dir.path().join("full.jsonl");
+    annotate_ok(&input, &full, &["--articles-per-batch", "8"]);
+    let reference = lines_by_id(&full);
+
+    // Cut after 11 whole lines (inside the second batch of 8) and tear the 12th.
+    let text = std::fs::read_to_string(&full).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut cut: String = lines[..11].iter().map(|l| format!("{l}\n")).collect();
+    cut.push_str(&lines[11][..lines[11].len() / 2]);
+    let resumed = dir.path().join("resumed.jsonl");
+    std::fs::write(&resumed, cut).unwrap();
+    annotate_ok(&input, &resumed, &["--articles-per-batch", "8", "--resume"]);
+    let got = lines_by_id(&resumed);
+    assert_eq!(got.len(), records.len());
+    assert_same(&reference, &got, "resumed run");
+}

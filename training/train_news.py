@@ -1,0 +1,191 @@
+"""Fine-tune all-MiniLM-L6-v2 for news tone, 3 classes (negative / neutral / positive).
+
+    python train_news.py --task targeted   # work/targeted: sentiment towards a marked mention
+    python train_news.py --task sentence   # work/sentiment: the tone of a sentence
+
+Targeted data: NewsMTSC train, SEntFiN, FinEntity and SemEval-2017 headlines (their train splits,
+see news_data.py), and PerSenT paragraphs towards the article's main person (train articles only).
+Sentence data: SST-2 train, every targeted record whose targets agree (as a target-free sentence
+label), and PerSenT paragraphs. The temperature that calibrates the probabilities is fitted on the
+dev splits after training (written to train_metrics.json, then to the model's config.json).
+"""
+import argparse
+import math
+import time
+
+import torch
+from transformers import AutoTokenizer, BertForSequenceClassification
+
+import news_data as nd
+from common import DATA, WORK, base_model_dir, linear_schedule, seed_everything, write_json
+from train_sentiment import read_sst
+
+MAX_LEN = 128
+
+
+def encode(tok, examples):
+    out = []
+    for a, b, y in examples:
+        e = tok(a, b, truncation="only_first" if b else True, max_length=MAX_LEN)
+        out.append((e["input_ids"], e["token_type_ids"], y))
+    return out
+
+
+def batches(enc, size, gen=None):
+    """Batches of similar length (shuffled pools sorted by length), in shuffled order."""
+    if gen is None:
+        order = sorted(range(len(enc)), key=lambda i: len(enc[i][0]))
+        groups = [order[s:s + size] for s in range(0, len(order), size)]
+    else:
+        perm = torch.randperm(len(enc), generator=gen).tolist()
+        pool = size * 50
+        groups = []
+        for p in range(0, len(perm), pool):
+            chunk = sorted(perm[p:p + pool], key=lambda i: len(enc[i][0]))
+            groups += [chunk[s:s + size] for s in range(0, len(chunk), size)]
+        groups = [groups[i] for i in torch.randperm(len(groups), generator=gen).tolist()]
+    for g in groups:
+        chunk = [enc[i] for i in g]
+        n = max(len(e[0]) for e in chunk)
+        ids = torch.zeros(len(chunk), n, dtype=torch.long)
+        tt = torch.zeros_like(ids)
+        att = torch.zeros_like(ids)
+        for r, (a, b, _) in enumerate(chunk):
+            ids[r, :len(a)] = torch.tensor(a)
+            tt[r, :len(a)] = torch.tensor(b)
+            att[r, :len(a)] = 1
+        yield g, ids, tt, att, torch.tensor([e[2] for e in chunk])
+
+
+def logits_of(model, enc):
+    model.eval()
+    out = torch.zeros(len(enc), 3)
+    with torch.no_grad():
+        for g, ids, tt, att, _ in batches(enc, 64):
+            out[g] = model(input_ids=ids, token_type_ids=tt, attention_mask=att).logits.float()
+    model.train()
+    return out
+
+
+def macro_f1(pred, gold):
+    f1s = []
+    for c in range(3):
+        tp = ((pred == c) & (gold == c)).sum().item()
+        fp = ((pred == c) & (gold != c)).sum().item()
+        fn = ((pred != c) & (gold == c)).sum().item()
+        f1s.append(2 * tp / max(1, 2 * tp + fp + fn))
+    return sum(f1s) / 3
+
+
+def ece(probs, gold, bins=10):
+    conf, pred = probs.max(-1)
+    total = 0.0
+    for b in range(bins):
+        m = (conf > b / bins) & (conf <= (b + 1) / bins)
+        if m.any():
+            total += m.float().mean().item() * abs((pred[m] == gold[m]).float().mean().item() - conf[m].mean().item())
+    return total
+
+
+def fit_temperature(logits, gold):
+    """The temperature minimising the negative log-likelihood (a 1-D search on log T)."""
+    best = (math.inf, 1.0)
+    for i in range(-30, 61):
+        t = math.exp(i / 30)
+        nll = torch.nn.functional.cross_entropy(logits / t, gold).item()
+        best = min(best, (nll, t))
+    return best[1]
+
+
+def evaluate(model, sets, temperature=1.0):
+    res = {}
+    for name, enc in sets.items():
+        if not enc:
+            continue
+        lg = logits_of(model, enc)
+        gold = torch.tensor([e[2] for e in enc])
+        if name == "sst2_dev":
+            p = lg.softmax(-1)
+            res[name] = {"accuracy_binary": ((p[:, 2] > p[:, 0]).long() * 2 == gold).float().mean().item()}
+            continue
+        pred = lg.argmax(-1)
+        res[name] = {"macro_f1": macro_f1(pred, gold), "accuracy": (pred == gold).float().mean().item(),
+                     "ece": ece((lg / temperature).softmax(-1), gold), "n": len(enc)}
+    return res
+
+
+def data(task, split):
+    if task == "targeted":
+        sets = {n: nd.targeted_examples(nd.targeted_records(n, split)) for n in nd.TARGETED_SETS}
+        if split == "train":
+            sets["persent"] = nd.persent_paragraph_examples(nd.persent_articles("train"), targeted=True)
+    else:
+        sets = {n: nd.sentence_examples(nd.targeted_records(n, split)) for n in nd.TARGETED_SETS}
+        if split == "train":
+            sets["persent"] = nd.persent_paragraph_examples(nd.persent_articles("train"), targeted=False)
+            sets["sst2"] = read_sst(DATA / "sst2" / "train.senteval.tsv", header=False)
+    return sets
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--task", choices=["targeted", "sentence"], required=True)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--limit", type=int, default=0, help="use only N training examples (smoke test)")
+    args = ap.parse_args()
+    seed_everything(args.seed)
+    torch.set_num_threads(2)
+    base = base_model_dir()
+    tok = AutoTokenizer.from_pretrained(base)
+    train_sets = data(args.task, "train")
+    train = [e for v in train_sets.values() for e in v]
+    gen = torch.Generator().manual_seed(args.seed)
+    if args.limit:
+        train = [train[i] for i in torch.randperm(len(train), generator=gen)[:args.limit].tolist()]
+    print("train examples", {k: len(v) for k, v in train_sets.items()}, "total", len(train),
+          "neg/neu/pos", [sum(1 for e in train if e[2] == c) for c in range(3)], flush=True)
+    train = encode(tok, train)
+    dev = {f"{k}_dev": encode(tok, v) for k, v in data(args.task, "dev").items()}
+    test = {f"{k}_test": encode(tok, v) for k, v in data(args.task, "test").items()}
+    dev["sst2_dev"] = encode(tok, read_sst(DATA / "sst2" / "dev.tsv", header=True))
+
+    model = BertForSequenceClassification.from_pretrained(
+        base, num_labels=3, id2label=dict(enumerate(nd.LABELS)), label2id=nd.LABEL_ID)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    steps = args.epochs * ((len(train) + args.batch - 1) // args.batch)
+    sched = linear_schedule(opt, int(0.1 * steps), steps)
+    model.train()
+    step = 0
+    t0 = time.time()
+    for ep in range(args.epochs):
+        for _, ids, tt, att, y in batches(train, args.batch, gen):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = model(input_ids=ids, token_type_ids=tt, attention_mask=att, labels=y).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            step += 1
+            if step % 100 == 0:
+                print(f"epoch {ep+1} step {step}/{steps} loss {loss.item():.4f} "
+                      f"elapsed {(time.time()-t0)/60:.1f} min", flush=True)
+        print(f"epoch {ep+1} dev {evaluate(model, dev)}", flush=True)
+    minutes = (time.time() - t0) / 60
+    dev_all = [e for k, v in dev.items() if k != "sst2_dev" for e in v]
+    temperature = fit_temperature(logits_of(model, dev_all), torch.tensor([e[2] for e in dev_all]))
+    res = {"task": args.task, "temperature": temperature, "dev": evaluate(model, dev, temperature),
+           "test": evaluate(model, test, temperature), "train_minutes": minutes, "args": vars(args),
+           "train_examples": {k: len(v) for k, v in train_sets.items()}}
+    print("final (PyTorch fp32):", res, flush=True)
+    out = WORK / ("targeted" if args.task == "targeted" else "sentiment")
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    write_json(out / "train_metrics.json", res)
+
+
+if __name__ == "__main__":
+    main()
