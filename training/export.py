@@ -1,4 +1,8 @@
-"""Export a fine-tuned model to ONNX, quantise it to int8 per channel, write models/<name>/.
+"""Export a fine-tuned model to ONNX, quantise it to int8, write models/<name>/.
+
+Weights are int8 per channel; activations get one scale PER ROW (rowwise.py), so a text's output
+never depends on the other texts of its batch. The temperature fitted on the dev splits
+(train_metrics.json) goes into config.json.
 
     python export.py ner        # work/ner       -> models/ner/
     python export.py sentiment  # work/sentiment -> models/sentiment/
@@ -14,9 +18,13 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from tokenizers import Tokenizer
 from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
 
-from common import MODELS, N_CASING, WORK, write_json
+import onnx
 
-VERSION = "1.0.0"
+from common import MODELS, N_CASING, WORK, write_json
+from rowwise import make_rowwise
+
+# 1.x: first models; ner 1.1: per-row activation scales; sentiment/targeted 2.x: trained on news.
+VERSIONS = {"ner": "1.1.0", "sentiment": "2.0.0", "targeted": "2.0.0"}
 SPECS = {
     "ner": {
         "loader": AutoModelForTokenClassification,
@@ -61,18 +69,24 @@ def export(name, out_root=MODELS, quantize=True):
         opset_version=17, do_constant_folding=True)
     dst = out_root / name
     dst.mkdir(parents=True, exist_ok=True)
+    metrics = src / "train_metrics.json"
+    temperature = json.loads(metrics.read_text()).get("temperature") if metrics.exists() else None
     if quantize:
-        quantize_dynamic(str(fp32), str(dst / "model.onnx"), per_channel=True, weight_type=QuantType.QInt8,
+        dynamic = src / "onnx-fp32" / "dynamic.onnx"
+        quantize_dynamic(str(fp32), str(dynamic), per_channel=True, weight_type=QuantType.QInt8,
                          op_types_to_quantize=["MatMul", "Gather"])
+        onnx.save(make_rowwise(onnx.load(str(dynamic))), str(dst / "model.onnx"))
+        dynamic.unlink()
     tok = Tokenizer.from_file(str(src / "tokenizer.json"))
     tok.no_truncation(); tok.no_padding()
     for d in (dst, fp32_dir):
         tok.save(str(d / "tokenizer.json"))
-        cfg = dict(spec["config"], version=VERSION,
+        cfg = dict(spec["config"], version=VERSIONS[name],
                    labels=[model.config.id2label[i] for i in range(model.config.num_labels)],
-                   precision="int8 (dynamic, per-channel)" if d == dst else "fp32")
+                   precision="int8 (per-row activation scales, per-channel weights)" if d == dst else "fp32")
+        if temperature:
+            cfg["temperature"] = round(temperature, 4)
         write_json(d / "config.json", cfg)
-    metrics = src / "train_metrics.json"
     if metrics.exists():
         shutil.copy(metrics, dst / "train_metrics.json")
     print(f"{name}: fp32 {fp32.stat().st_size/1e6:.1f} MB, int8 {(dst/'model.onnx').stat().st_size/1e6:.1f} MB")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures the shipped models with the Rust evaluator (the annotate code path) and writes
 # models/<name>/metrics.json; the fp32 graphs in training/work/ (if present) are measured too.
+# Usage: bash training/measure.sh [ner] [sentiment] [targeted]     (default: all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${NEWSLENS_DATA:-../shared/data}
@@ -8,26 +9,30 @@ make -s build
 NL=./target/release/newslens
 ev() { "$NL" eval "$@" --json; }
 fp32() { [ -f "training/work/$1/onnx-fp32/model.onnx" ] && echo "training/work/$1/onnx-fp32"; }
-{
+want() { [ $# -eq 0 ] || [[ " $ALL " == *" $1 "* ]]; }
+ALL="${*:-ner sentiment targeted}"
+# Targeted sets: their fixed test splits (NewsMTSC: devtest_rw), as in training/news_data.py.
+sets() {
+  echo "\"newsmtsc_devtest_rw\": $(ev targeted "$DATA/newsmtsc/devtest_rw.jsonl" "$@")"
+  echo ", \"sentfin_test\": $(ev targeted "$DATA/sentfin/all.jsonl" --split test "$@")"
+  echo ", \"finentity_test\": $(ev targeted "$DATA/finentity/all.jsonl" --split test "$@")"
+  echo ", \"semeval2017_test\": $(ev targeted "$DATA/semeval2017_task5_headlines/train.jsonl" --split test "$@")"
+}
+if want ner; then {
   echo "{\"conll2003_test\": $(ev ner "$DATA/conll2003/test.txt")"
   if d=$(fp32 ner); then echo ", \"conll2003_test_fp32\": $(ev ner "$DATA/conll2003/test.txt" --ner-model "$d")"; fi
   echo "}"
-} > models/ner/metrics.json
-{
+} > models/ner/metrics.json; fi
+if want sentiment; then {
   echo "{\"sst2_dev\": $(ev sentiment "$DATA/sst2/dev.tsv")"
-  echo ", \"newsmtsc_devtest_rw\": $(ev sentiment "$DATA/newsmtsc/devtest_rw.jsonl" --targeted-model models/sentiment)"
-  if d=$(fp32 sentiment); then
-    echo ", \"sst2_dev_fp32\": $(ev sentiment "$DATA/sst2/dev.tsv" --sentiment-model "$d")"
-    echo ", \"newsmtsc_devtest_rw_fp32\": $(ev sentiment "$DATA/newsmtsc/devtest_rw.jsonl" --targeted-model "$d")"
-  fi
+  if d=$(fp32 sentiment); then echo ", \"sst2_dev_fp32\": $(ev sentiment "$DATA/sst2/dev.tsv" --sentiment-model "$d")"; fi
   echo "}"
-} > models/sentiment/metrics.json
-{
-  echo "{\"newsmtsc_devtest_rw\": $(ev sentiment "$DATA/newsmtsc/devtest_rw.jsonl")"
-  if d=$(fp32 targeted); then
-    echo ", \"newsmtsc_devtest_rw_fp32\": $(ev sentiment "$DATA/newsmtsc/devtest_rw.jsonl" --targeted-model "$d")"
-  fi
+} > models/sentiment/metrics.json; fi
+if want targeted; then {
+  echo "{"; sets
+  echo ", \"persent_heldout_document\": $(ev document "$DATA/persent/dev.jsonl" --split heldout)"
+  if d=$(fp32 targeted); then echo ", \"fp32\": {"; sets --targeted-model "$d"; echo "}"; fi
   echo "}"
-} > models/targeted/metrics.json
-python3 -m json.tool models/ner/metrics.json > /dev/null && python3 -m json.tool models/sentiment/metrics.json > /dev/null && python3 -m json.tool models/targeted/metrics.json > /dev/null
-echo "wrote models/{ner,sentiment,targeted}/metrics.json"
+} > models/targeted/metrics.json; fi
+for m in $ALL; do python3 -m json.tool "models/$m/metrics.json" > /dev/null; done
+echo "wrote metrics.json of: $ALL"
