@@ -129,66 +129,80 @@ const FUNCTION_WORDS: &[&str] = &[
     "the", "a", "an", "of", "and", "in", "on", "at", "to", "for", "by", "from", "with",
 ];
 
-/// Turns per-token tags into mention spans, widened to whole `##` word-piece groups.
+/// Longest mention reported, in bytes: longer runs are not names (a 1,000,000-char "word").
+pub const MAX_MENTION_BYTES: usize = 120;
+
+/// Words as token ranges `[first, end)`: a piece and its `##` continuations.
+pub fn words(tokens: &Tokenized) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (t, piece) in tokens.pieces.iter().enumerate() {
+        match out.last_mut() {
+            Some(last) if piece.starts_with("##") => last.1 = t + 1,
+            _ => out.push((t, t + 1)),
+        }
+    }
+    out
+}
+
+/// Turns per-word tags into mention spans of whole words, never overlapping.
 pub fn spans(
     text: &str,
     tokens: &Tokenized,
+    words: &[(usize, usize)],
     tags: &[usize],
     probs: &[f32],
     scheme: &Scheme,
 ) -> Vec<RawMention> {
     let n = scheme.len();
-    let mut out = Vec::new();
-    let mut t = 0;
-    while t < tags.len() {
-        let kind = match scheme.tag(tags[t]) {
+    let word_span =
+        |w: usize| Span::new(tokens.spans[words[w].0].0, tokens.spans[words[w].1 - 1].1);
+    // A mention never crosses a line break.
+    let same_line = |w: usize| {
+        !text
+            .get(word_span(w - 1).end..word_span(w).start)
+            .unwrap_or("\n")
+            .contains('\n')
+    };
+    let mut out: Vec<RawMention> = Vec::new();
+    let mut w = 0;
+    while w < tags.len() {
+        let kind = match scheme.tag(tags[w]) {
             Tag::Outside => {
-                t += 1;
+                w += 1;
                 continue;
             }
             Tag::Begin(k) | Tag::Inside(k) => k.clone(),
         };
-        let first = t;
-        let mut sum = probs[t * n + tags[t]];
-        t += 1;
-        // A mention never crosses a line break.
-        let same_line = |t: usize| {
-            !text
-                .get(tokens.spans[t - 1].1..tokens.spans[t].0)
-                .unwrap_or("\n")
-                .contains('\n')
-        };
-        while t < tags.len()
-            && matches!(scheme.tag(tags[t]), Tag::Inside(k) if *k == kind)
-            && same_line(t)
+        let first = w;
+        let mut sum = probs[w * n + tags[w]];
+        w += 1;
+        while w < tags.len()
+            && matches!(scheme.tag(tags[w]), Tag::Inside(k) if *k == kind)
+            && same_line(w)
         {
-            sum += probs[t * n + tags[t]];
-            t += 1;
+            sum += probs[w * n + tags[w]];
+            w += 1;
         }
-        let (mut a, mut b) = (first, t);
-        while a > 0 && tokens.pieces[a].starts_with("##") {
-            a -= 1;
-        }
-        while b < tokens.pieces.len() && tokens.pieces[b].starts_with("##") {
-            b += 1;
-        }
-        let span = Span::new(tokens.spans[a].0, tokens.spans[b - 1].1);
+        let span = Span::new(word_span(first).start, word_span(w - 1).end);
         let Some(s) = text.get(span.start..span.end) else {
             continue;
         };
-        if !s.chars().any(char::is_alphanumeric)
+        if span.end - span.start > MAX_MENTION_BYTES
+            || !s.chars().any(char::is_alphanumeric)
             || FUNCTION_WORDS.contains(&s.to_lowercase().as_str())
         {
             continue;
         }
-        let score = sum / (t - first) as f32;
+        let score = sum / (w - first) as f32;
         // "Xi" B-PER + "Jinping" B-PER, one space apart: one person.
         if let Some(prev) = out.last_mut().filter(|p: &&mut RawMention| {
             p.label == kind && kind == "PER" && text.get(p.span.end..span.start) == Some(" ")
         }) {
-            prev.span.end = span.end;
-            prev.score = prev.score.min(score);
-            continue;
+            if span.end - prev.span.start <= MAX_MENTION_BYTES {
+                prev.span.end = span.end;
+                prev.score = prev.score.min(score);
+                continue;
+            }
         }
         out.push(RawMention {
             span,
@@ -216,6 +230,72 @@ mod tests {
             0.025,
         ];
         assert_eq!(s.viterbi(&probs), vec![0, 1, 2]);
+    }
+
+    fn tokens(text: &str, pieces: &[&str]) -> Tokenized {
+        // Pieces laid out over `text` in order (`##` pieces glued to the previous one).
+        let lower = text.to_lowercase();
+        let mut spans = Vec::new();
+        let mut at = 0;
+        for p in pieces {
+            let bare = p.trim_start_matches("##");
+            let start = lower[at..].find(bare).unwrap() + at;
+            spans.push((start, start + bare.len()));
+            at = start + bare.len();
+        }
+        Tokenized {
+            ids: vec![0; pieces.len()],
+            pieces: pieces.iter().map(|p| p.to_string()).collect(),
+            spans,
+        }
+    }
+
+    fn one_hot(tags: &[usize], n: usize) -> Vec<f32> {
+        tags.iter()
+            .flat_map(|&t| (0..n).map(move |c| if c == t { 0.9 } else { 0.1 / (n - 1) as f32 }))
+            .collect()
+    }
+
+    #[test]
+    fn a_label_change_inside_a_word_gives_one_mention() {
+        // B-ORG on "mc", B-PER on "##donald": the word is decided by its first piece.
+        let s = scheme();
+        let text = "mcdonald said";
+        let t = tokens(text, &["mc", "##donald", "said"]);
+        let w = words(&t);
+        assert_eq!(w, vec![(0, 2), (2, 3)]);
+        let tags = [3, 0];
+        let m = spans(text, &t, &w, &tags, &one_hot(&tags, 5), &s);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].span.of(text), "mcdonald");
+        assert_eq!(m[0].label, "ORG");
+    }
+
+    #[test]
+    fn mentions_never_overlap() {
+        // "Imam Khomeini International Airport": PER on a word, then ORG from the same word on.
+        let s = scheme();
+        let text = "Imam Khomeini International Airport";
+        let t = tokens(
+            text,
+            &["imam", "kh", "##ome", "##ini", "international", "airport"],
+        );
+        let w = words(&t);
+        let tags = [0, 1, 4, 4];
+        let m = spans(text, &t, &w, &tags, &one_hot(&tags, 5), &s);
+        for pair in m.windows(2) {
+            assert!(pair[0].span.end <= pair[1].span.start, "{m:?}");
+        }
+        assert_eq!(m[0].span.of(text), "Khomeini");
+    }
+
+    #[test]
+    fn overlong_runs_are_not_mentions() {
+        let s = scheme();
+        let text = "x".repeat(1000);
+        let t = tokens(&text, &[text.as_str()]);
+        let w = words(&t);
+        assert!(spans(&text, &t, &w, &[1], &one_hot(&[1], 5), &s).is_empty());
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub fn key(text: &str) -> String {
         }
     }
     let t = t.strip_prefix("the ").unwrap_or(&t).to_string();
+    if is_acronym(text.trim()) {
+        return t.replace('.', "");
+    }
     t.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -64,6 +67,9 @@ fn is_acronym(text: &str) -> bool {
 
 /// Groups `mentions` (with their texts). With `parts`, a single word also joins a longer name
 /// it is part of ("Feng" -> "Emily Feng"): right within one article, too loose across articles.
+///
+/// Labels must agree. A short name joins the nearest full name mentioned before it (after it only
+/// when none comes before), so "Feng" after "David Feng" is David's even if "Emily Feng" came first.
 pub fn group_mentions(mentions: &[RawMention], texts: &[&str], parts: bool) -> Vec<Group> {
     let keys: Vec<String> = texts.iter().map(|t| key(t)).collect();
     let words = |i: usize| keys[i].split(' ').count();
@@ -71,44 +77,33 @@ pub fn group_mentions(mentions: &[RawMention], texts: &[&str], parts: bool) -> V
     order.sort_by_key(|&i| (std::cmp::Reverse(words(i)), mentions[i].span.start));
 
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut by_key: HashMap<&str, usize> = HashMap::new();
+    let mut by_key: HashMap<(&str, &str), usize> = HashMap::new();
     for &i in &order {
         let k = keys[i].as_str();
-        let found = by_key.get(k).copied().or_else(|| {
-            let single = words(i) == 1;
-            let candidates: Vec<usize> = (0..groups.len())
-                .filter(|&g| {
-                    groups[g].iter().any(|&m| {
-                        let mk = &keys[m];
-                        if parts && single && words(m) > 1 {
-                            let mut ws = mk.split(' ');
-                            let (first, last) = (ws.next(), ws.next_back());
-                            // "Feng" or a transcript's "FENG" -> "Emily Feng".
-                            let person = mentions[m].label == "PER"
-                                && (mentions[i].label == "PER"
-                                    || is_acronym(texts[i])
-                                    || texts[i].chars().all(|c| !c.is_lowercase()));
-                            if person && (first == Some(k) || last == Some(k)) {
-                                return true;
-                            }
-                            // "Lianjiang" -> "Lianjiang County".
-                            if mentions[m].label == mentions[i].label
-                                && words(m) == 2
-                                && first == Some(k)
-                            {
-                                return last.is_some_and(|w| ADMIN_SUFFIXES.contains(&w));
-                            }
-                        }
-                        is_acronym(display(texts[i]))
-                            && words(m) > 1
-                            && initials(mk) == k.replace('.', "")
-                    })
+        let label = mentions[i].label.as_str();
+        let single = words(i) == 1;
+        // Groups holding a longer name that this mention abbreviates, with that name's mentions.
+        let mut candidates: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (g, members) in groups.iter().enumerate() {
+            let full: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&m| {
+                    mentions[m].label == label
+                        && words(m) > 1
+                        && ((parts && single && part_of(k, &keys[m], label == "PER"))
+                            || (is_acronym(display(texts[i]))
+                                && initials(&keys[m]) == k.replace('.', "")))
                 })
                 .collect();
-            // Several full names share this part: take the group mentioned nearest before it.
-            candidates.into_iter().min_by_key(|&g| {
-                groups[g]
-                    .iter()
+            if !full.is_empty() {
+                candidates.push((g, full));
+            }
+        }
+        let nearest = candidates
+            .into_iter()
+            .min_by_key(|(_, full)| {
+                full.iter()
                     .map(|&m| {
                         let (a, b) = (mentions[m].span.start, mentions[i].span.start);
                         if a <= b {
@@ -118,15 +113,15 @@ pub fn group_mentions(mentions: &[RawMention], texts: &[&str], parts: bool) -> V
                         }
                     })
                     .min()
-                    .unwrap_or((2, 0))
             })
-        });
+            .map(|(g, _)| g);
+        let found = nearest.or_else(|| by_key.get(&(k, label)).copied());
         let g = found.unwrap_or_else(|| {
             groups.push(Vec::new());
             groups.len() - 1
         });
         groups[g].push(i);
-        by_key.entry(k).or_insert(g);
+        by_key.entry((k, label)).or_insert(g);
     }
 
     let mut out: Vec<Group> = groups
@@ -142,6 +137,17 @@ pub fn group_mentions(mentions: &[RawMention], texts: &[&str], parts: bool) -> V
         .collect();
     out.sort_by_key(|g| mentions[g.members[0]].span.start);
     out
+}
+
+/// Whether the single word `k` stands for the longer name `full`: a person's first or last name
+/// ("Feng" -> "Emily Feng"), or a name without its suffix ("Lianjiang" -> "Lianjiang County").
+fn part_of(k: &str, full: &str, person: bool) -> bool {
+    let ws: Vec<&str> = full.split(' ').collect();
+    let (first, last) = (ws[0], ws[ws.len() - 1]);
+    if person {
+        return first == k || last == k;
+    }
+    ws.len() == 2 && ADMIN_SUFFIXES.contains(&last) && first == k
 }
 
 fn canonical(members: &[usize], texts: &[&str]) -> String {
@@ -192,6 +198,78 @@ mod tests {
             from = s + m.len();
         }
         (out, texts)
+    }
+
+    fn groups_of(text: &str, items: &[(&str, &str)]) -> Vec<(String, String, usize)> {
+        let (m, t) = find(text, items);
+        let texts: Vec<&str> = t.iter().map(String::as_str).collect();
+        group_mentions(&m, &texts, true)
+            .into_iter()
+            .map(|g| (g.name, g.label, g.members.len()))
+            .collect()
+    }
+
+    fn g(name: &str, label: &str, n: usize) -> (String, String, usize) {
+        (name.to_string(), label.to_string(), n)
+    }
+
+    #[test]
+    fn a_short_name_joins_the_nearest_full_name_before_it() {
+        let text = "Emily Feng met David Feng. Feng said yes. Later Emily Feng spoke. Feng left. \
+                    George Bush and Laura Bush came. Bush waved.";
+        let got = groups_of(
+            text,
+            &[
+                ("Emily Feng", "PER"),
+                ("David Feng", "PER"),
+                ("Feng", "PER"),
+                ("Emily Feng", "PER"),
+                ("Feng", "PER"),
+                ("George Bush", "PER"),
+                ("Laura Bush", "PER"),
+                ("Bush", "PER"),
+            ],
+        );
+        assert_eq!(
+            got,
+            [
+                g("Emily Feng", "PER", 3),
+                g("David Feng", "PER", 2),
+                g("George Bush", "PER", 1),
+                g("Laura Bush", "PER", 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn labels_must_agree() {
+        let text = "Uma Singh flew to the US. Michael Jordan visited JORDAN. Jordan smiled.";
+        let got = groups_of(
+            text,
+            &[
+                ("Uma Singh", "PER"),
+                ("US", "LOC"),
+                ("Michael Jordan", "PER"),
+                ("JORDAN", "LOC"),
+                ("Jordan", "PER"),
+            ],
+        );
+        assert_eq!(
+            got,
+            [
+                g("Uma Singh", "PER", 1),
+                g("US", "LOC", 1),
+                g("Michael Jordan", "PER", 2),
+                g("JORDAN", "LOC", 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn dotted_and_plain_acronyms_are_one() {
+        let text = "K.C. Lee ran. KC said no. K.C. said yes.";
+        let got = groups_of(text, &[("K.C.", "PER"), ("KC", "PER"), ("K.C.", "PER")]);
+        assert_eq!(got, [g("K.C.", "PER", 3)]);
     }
 
     #[test]

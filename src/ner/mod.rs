@@ -117,8 +117,18 @@ impl Ner {
             }
             out.iter_mut().for_each(|o| *o /= total);
         }
-        let tags = self.scheme.viterbi(&probs);
-        decode::spans(text, &w.tokens, &tags, &probs, &self.scheme)
+        // Labels are decided per word: a word's first piece speaks for the whole word.
+        let words = decode::words(&w.tokens);
+        let word_probs: Vec<f32> = words
+            .iter()
+            .flat_map(|&(first, _)| {
+                probs[first * n_labels..(first + 1) * n_labels]
+                    .iter()
+                    .copied()
+            })
+            .collect();
+        let tags = self.scheme.viterbi(&word_probs);
+        decode::spans(text, &w.tokens, &words, &tags, &word_probs, &self.scheme)
     }
 }
 
