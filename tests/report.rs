@@ -219,3 +219,66 @@ fn html_page_is_self_contained_and_renders_in_chromium() {
         png.len()
     );
 }
+
+#[test]
+fn entities_with_different_labels_stay_apart_across_articles() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ann.jsonl");
+    write_jsonl(
+        &path,
+        &[
+            article(
+                "a",
+                "Alpha",
+                0.1,
+                &[("Jordan", "PER", 0.5), ("US", "LOC", 0.0)],
+            ),
+            article(
+                "b",
+                "Beta",
+                0.1,
+                &[("Jordan", "LOC", -0.5), ("Uma Singh", "PER", 0.2)],
+            ),
+            article(
+                "c",
+                "Gamma",
+                0.1,
+                &[("Jordan", "PER", 0.3), ("Uma Singh", "PER", 0.1)],
+            ),
+        ],
+    );
+    let out = dir.path().join("rep");
+    let o = run(&[
+        "report",
+        path.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+        "--min-groups",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let rows: Vec<(String, String, usize)> = r["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_string(),
+                e["label"].as_str().unwrap().to_string(),
+                e["cells"].as_object().unwrap().len(),
+            )
+        })
+        .collect();
+    let has = |n: &str, l: &str, cells: usize| rows.contains(&(n.into(), l.into(), cells));
+    assert!(has("Jordan", "PER", 2), "{rows:?}");
+    assert!(has("Jordan", "LOC", 1), "{rows:?}");
+    // "US" (LOC) is not the initials of "Uma Singh" (PER).
+    assert!(
+        has("US", "LOC", 1) && has("Uma Singh", "PER", 2),
+        "{rows:?}"
+    );
+}

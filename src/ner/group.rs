@@ -78,50 +78,49 @@ pub fn group_mentions(mentions: &[RawMention], texts: &[&str], parts: bool) -> V
 
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut by_key: HashMap<(&str, &str), usize> = HashMap::new();
+    // Longer names indexed by what may abbreviate them: (word or initials, label) -> (group, mention).
+    let mut by_part: HashMap<(String, &str), Vec<(usize, usize)>> = HashMap::new();
+    let mut by_initials: HashMap<(String, &str), Vec<(usize, usize)>> = HashMap::new();
     for &i in &order {
         let k = keys[i].as_str();
         let label = mentions[i].label.as_str();
-        let single = words(i) == 1;
-        // Groups holding a longer name that this mention abbreviates, with that name's mentions.
-        let mut candidates: Vec<(usize, Vec<usize>)> = Vec::new();
-        for (g, members) in groups.iter().enumerate() {
-            let full: Vec<usize> = members
-                .iter()
-                .copied()
-                .filter(|&m| {
-                    mentions[m].label == label
-                        && words(m) > 1
-                        && ((parts && single && part_of(k, &keys[m], label == "PER"))
-                            || (is_acronym(display(texts[i]))
-                                && initials(&keys[m]) == k.replace('.', "")))
-                })
-                .collect();
-            if !full.is_empty() {
-                candidates.push((g, full));
-            }
+        let mut candidates: Vec<(usize, usize)> = Vec::new();
+        if parts && words(i) == 1 {
+            candidates.extend(by_part.get(&(k.to_string(), label)).into_iter().flatten());
         }
+        if is_acronym(display(texts[i])) {
+            let bare = (k.replace('.', ""), label);
+            candidates.extend(by_initials.get(&bare).into_iter().flatten());
+        }
+        let start = mentions[i].span.start;
         let nearest = candidates
             .into_iter()
-            .min_by_key(|(_, full)| {
-                full.iter()
-                    .map(|&m| {
-                        let (a, b) = (mentions[m].span.start, mentions[i].span.start);
-                        if a <= b {
-                            (0, b - a)
-                        } else {
-                            (1, a - b)
-                        }
-                    })
-                    .min()
+            .min_by_key(|&(_, m)| {
+                let a = mentions[m].span.start;
+                if a <= start {
+                    (0, start - a)
+                } else {
+                    (1, a - start)
+                }
             })
             .map(|(g, _)| g);
-        let found = nearest.or_else(|| by_key.get(&(k, label)).copied());
-        let g = found.unwrap_or_else(|| {
-            groups.push(Vec::new());
-            groups.len() - 1
-        });
+        let g = nearest
+            .or_else(|| by_key.get(&(k, label)).copied())
+            .unwrap_or_else(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
         groups[g].push(i);
         by_key.entry((k, label)).or_insert(g);
+        if words(i) > 1 {
+            by_initials
+                .entry((initials(k), label))
+                .or_default()
+                .push((g, i));
+            for part in abbreviations(k, label == "PER") {
+                by_part.entry((part, label)).or_default().push((g, i));
+            }
+        }
     }
 
     let mut out: Vec<Group> = groups
@@ -139,15 +138,18 @@ pub fn group_mentions(mentions: &[RawMention], texts: &[&str], parts: bool) -> V
     out
 }
 
-/// Whether the single word `k` stands for the longer name `full`: a person's first or last name
-/// ("Feng" -> "Emily Feng"), or a name without its suffix ("Lianjiang" -> "Lianjiang County").
-fn part_of(k: &str, full: &str, person: bool) -> bool {
+/// The single words that stand for the longer name `full`: a person's first or last name
+/// ("Feng" -> "Emily Feng"), or a place without its suffix ("Lianjiang" -> "Lianjiang County").
+fn abbreviations(full: &str, person: bool) -> Vec<String> {
     let ws: Vec<&str> = full.split(' ').collect();
     let (first, last) = (ws[0], ws[ws.len() - 1]);
     if person {
-        return first == k || last == k;
+        vec![first.to_string(), last.to_string()]
+    } else if ws.len() == 2 && ADMIN_SUFFIXES.contains(&last) {
+        vec![first.to_string()]
+    } else {
+        Vec::new()
     }
-    ws.len() == 2 && ADMIN_SUFFIXES.contains(&last) && first == k
 }
 
 fn canonical(members: &[usize], texts: &[&str]) -> String {
