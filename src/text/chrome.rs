@@ -1,13 +1,14 @@
 //! Site chrome: whole lines that belong to the web page, not to the article.
 //!
 //! A line is chrome when, trimmed, it matches one of the rules: case-insensitive regular
-//! expressions anchored at both ends. The defaults cover players, share buttons, sign-up forms
+//! expressions anchored at both ends, and it is short (at most [`MAX_CHROME_CHARS`] chars): a
+//! rule names a whole boilerplate line, never a sentence of prose. The defaults cover players, share buttons, sign-up forms
 //! and copyright lines; `--chrome-rules FILE` adds rules (one a line, `#` for comments) and
 //! `--keep-chrome` turns the check off.
 
 use std::path::Path;
 
-use regex::RegexSet;
+use regex::{RegexSet, RegexSetBuilder};
 
 /// The default rules.
 pub const DEFAULT_RULES: &[&str] = &[
@@ -17,13 +18,16 @@ pub const DEFAULT_RULES: &[&str] = &[
     r"available on air stations",
     r"listen( live)?( · \d+:\d+)?",
     r"share( this)?( article| story| on \w+)?",
-    r"sign up (to|for) .*",
-    r"by submitting this form.*",
-    r"(©|copyright ©?)\s*\d{4}.*",
-    r"real\. reliable\..*",
+    r"sign up( now)? (to|for) (receive |get )?(our|the|a|free)?\s?[\w' ]{0,40}(newsletters?|news|updates|e-?mails?|alerts?|digest|briefing)[!.]?",
+    r"by submitting this form,? (you|i) (agree|consent)[^.!?]{0,160}[.!]?",
+    r"(©|\(c\)|copyright( ©)?)\s*\d{4}(\s*[-–]\s*\d{4})?(\s+[\w&'’.-]+){0,6}(,? (inc|llc|ltd)\.?)?(\s*all rights reserved\.?)?",
+    r"real\. reliable\.[\w .,']{0,60}",
     r"(advertisement|skip to (main )?content|read more|related( stories| articles)?|subscribe( now)?|comments?|print|email|close)",
-    r"transcript provided by .*",
+    r"transcript provided by [\w .,&'’-]{1,60}",
 ];
+
+/// Longer lines are never chrome, whatever the rules say.
+pub const MAX_CHROME_CHARS: usize = 160;
 
 /// The rules that tell chrome lines.
 #[derive(Debug, Clone)]
@@ -42,9 +46,10 @@ impl ChromeRules {
     /// Rules from patterns (each anchored and made case-insensitive here).
     pub fn new(patterns: Vec<String>) -> Result<Self, regex::Error> {
         let anchored: Vec<String> = patterns.iter().map(|p| format!("(?i)^(?:{p})$")).collect();
-        Ok(ChromeRules {
-            set: Some(RegexSet::new(anchored)?),
-        })
+        let set = RegexSetBuilder::new(anchored)
+            .size_limit(64 << 20)
+            .build()?;
+        Ok(ChromeRules { set: Some(set) })
     }
 
     /// No line is chrome.
@@ -76,7 +81,9 @@ impl ChromeRules {
 
     /// Whether a trimmed line is chrome.
     pub fn is_chrome(&self, line: &str) -> bool {
-        self.set.as_ref().is_some_and(|s| s.is_match(line.trim()))
+        let line = line.trim();
+        line.chars().count() <= MAX_CHROME_CHARS
+            && self.set.as_ref().is_some_and(|s| s.is_match(line))
     }
 }
 
@@ -94,6 +101,10 @@ mod tests {
             "By submitting this form, I agree to the terms.",
             "© 2024 Texas Public Radio",
             "Share",
+            "Sign up for our daily newsletter",
+            "(c) 2024 Reuters. All rights reserved.",
+            "Copyright 2023-2024 The Epoch Times",
+            "Transcript provided by NPR, Copyright NPR.",
         ] {
             assert!(rules.is_chrome(line), "{line}");
         }
@@ -101,6 +112,11 @@ mod tests {
             "Different Routes",
             "Emily Feng is NPR's Beijing correspondent.",
             "Share prices fell 3% on Monday.",
+            "Sign up for health insurance closes on Dec. 15, Governor Gavin Newsom warned.",
+            "(c) 2024 was the year the company finally turned a profit, its chief executive said, \
+             after a decade of losses that had worried investors and regulators alike.",
+            "© 2024 marked a turning point for the region, officials said.",
+            "Sign up to the army was compulsory for men over 18, the law said.",
         ] {
             assert!(!rules.is_chrome(line), "{line}");
         }

@@ -2,13 +2,22 @@
 
 use super::{trim, Span};
 
-/// Words that end with a period without ending a sentence (compared without the period).
+/// Words that end with a period without ending a sentence (compared without the period):
+/// titles and other words that always have something after them.
 const ABBREVIATIONS: &[&str] = &[
     "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt", "st",
-    "jr", "sr", "inc", "corp", "co", "ltd", "vs", "etc", "no", "nos", "jan", "feb", "mar", "apr",
-    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "fig", "approx", "dept",
-    "est", "rev", "hon", "pres", "cf", "al", "vol", "pp", "p",
+    "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "mt", "ft", "fig", "approx", "dept", "rev", "hon", "pres", "cf", "vol", "pp", "p",
 ];
+
+/// Abbreviations that often end a sentence too ("Apple Inc. The company ..."): a break only
+/// before a typical sentence opener, as after a dotted acronym.
+const MAY_END: &[&str] = &[
+    "inc", "corp", "co", "ltd", "jr", "sr", "etc", "al", "est", "bros",
+];
+
+/// "No." is an abbreviation only before a number ("No. 5"); else it is the word "no".
+const BEFORE_NUMBERS: &[&str] = &["no", "nos"];
 
 /// Words that start a new sentence even after a dotted acronym ("... the U.S. It is ...").
 const STARTERS: &[&str] = &[
@@ -79,19 +88,33 @@ fn ends_sentence(line: &str, chars: &[(usize, char)], at: usize, next: usize) ->
     }
     let word = &line[chars[w].0..chars[at].0];
     let lower = word.to_lowercase();
+    let next_word: String = line[chars[next].0..]
+        .chars()
+        .take_while(|c| c.is_alphanumeric())
+        .collect();
     if ABBREVIATIONS.contains(&lower.as_str()) {
         return false;
     }
+    if BEFORE_NUMBERS.contains(&lower.as_str()) {
+        return !following.is_ascii_digit();
+    }
+    if matches!(lower.as_str(), "a.m" | "p.m") {
+        // "at 5 p.m. Police said": a break, unless a time zone follows ("p.m. EST").
+        return !(next_word.len() > 1 && next_word.chars().all(|c| c.is_uppercase()));
+    }
+    let starter =
+        || STARTERS.contains(&next_word.to_lowercase().as_str()) && next_word.chars().count() > 1;
+    if MAY_END.contains(&lower.as_str()) {
+        return starter();
+    }
     let letters = word.chars().filter(|c| c.is_alphabetic()).count();
-    let dotted = word.contains('.') && word.split('.').all(|p| p.chars().count() <= 2);
+    let dotted = word.contains('.')
+        && word
+            .split('.')
+            .all(|p| p.chars().count() <= 2 && p.chars().all(char::is_alphabetic));
     if letters == 1 && word.chars().count() == 1 || dotted {
         // An initial ("K.") or a dotted acronym ("U.S."): a break only before a typical starter.
-        let next_word: String = line[chars[next].0..]
-            .chars()
-            .take_while(|c| c.is_alphabetic())
-            .collect();
-        return STARTERS.contains(&next_word.to_lowercase().as_str())
-            && next_word.chars().count() > 1;
+        return starter();
     }
     true
 }
@@ -123,6 +146,30 @@ mod tests {
         assert_eq!(
             split("His first choice was the U.S. It's his dream."),
             ["His first choice was the U.S.", "It's his dream."]
+        );
+    }
+
+    #[test]
+    fn numbers_quotes_no_companies_and_times_end_sentences() {
+        for (text, n) in [
+            ("Inflation rose to 3.2. Analysts expect more.", 2),
+            ("She said, \"No.\" Then she left.", 2),
+            ("The answer was no. Officials said so.", 2),
+            ("Apple Inc. The company said so.", 2),
+            ("It happened at 5 p.m. Police said so.", 2),
+            ("It starts at 5 p.m. EST on Monday.", 1),
+            ("He is No. 5 in the world.", 1),
+            ("Apple Inc. Chief Tim Cook spoke.", 1),
+            (
+                "Sign up closes on Dec. 15, Governor Gavin Newsom warned.",
+                1,
+            ),
+        ] {
+            assert_eq!(split(text).len(), n, "{text}: {:?}", split(text));
+        }
+        assert_eq!(
+            split("Inflation rose to 3.2. Analysts expect more."),
+            ["Inflation rose to 3.2.", "Analysts expect more."]
         );
     }
 
