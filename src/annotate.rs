@@ -417,6 +417,7 @@ impl Doc {
             id: article.id.clone(),
             meta: article.meta.clone(),
             chars: idx.char_of(text.len()),
+            text_hash: crate::schema::text_hash(text),
             sentiment: doc_sentiment,
             sentences,
             entities,

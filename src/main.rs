@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use cli::{AnnotateArgs, Cli, Command, EvalCommand, ModelArgs, ReportArgs};
 use newslens::input::{self, Article, InputError};
-use newslens::output::{write_rejects, Writer};
+use newslens::output::{write_rejects, Resume, Writer};
 use newslens::text::ChromeRules;
 use newslens::{EntitySentiment, Pipeline, PipelineConfig};
 
@@ -82,11 +82,19 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
     };
     let pipeline = pipeline(&args.models, chrome, args.entity_sentiment)?;
     let articles = input::open(&args.input).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (mut writer, done) = match &args.output {
+    let (mut writer, resume) = match &args.output {
         Some(p) => Writer::file(p, args.resume)
             .with_context(|| format!("{}: cannot write the output", p.display()))?,
-        None => (Writer::stdout(), HashSet::new()),
+        None => (Writer::stdout(), Resume::default()),
     };
+    if !resume.foreign_lines.is_empty() {
+        eprintln!(
+            "newslens: warning: {} line(s) of the output are not annotation records (lines {:?}); kept as they are",
+            resume.foreign_lines.len(),
+            &resume.foreign_lines[..resume.foreign_lines.len().min(10)]
+        );
+    }
+    let done = resume.done;
     let rejects_path = args.rejects.clone().or_else(|| {
         args.output.as_ref().map(|o| {
             let stem = o
@@ -122,10 +130,6 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
     };
     for item in articles {
         match item {
-            Ok(a) if done.contains(&a.id) => {
-                skipped += 1;
-                bar.inc(1);
-            }
             Ok(a) if !seen.insert(a.id.clone()) => {
                 let (file, line) = split_origin(&a.origin);
                 let e = InputError {
@@ -138,6 +142,30 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
                 };
                 bar.suspend(|| eprintln!("newslens: rejected: {e}"));
                 rejects.push(e);
+                bar.inc(1);
+            }
+            Ok(a) if done.contains_key(&a.id) => {
+                let hash = newslens::schema::text_hash(&a.text);
+                match &done[&a.id] {
+                    Some(h) if *h != hash => {
+                        let (file, line) = split_origin(&a.origin);
+                        let e = InputError {
+                            id: Some(a.id.clone()),
+                            ..InputError::new(
+                                file,
+                                line,
+                                format!(
+                                    "the output already holds id {:?} for a different text (text_hash {h}, now {hash}): \
+                                     remove that line from the output, or annotate into a new file",
+                                    a.id
+                                ),
+                            )
+                        };
+                        bar.suspend(|| eprintln!("newslens: rejected: {e}"));
+                        rejects.push(e);
+                    }
+                    _ => skipped += 1,
+                }
                 bar.inc(1);
             }
             Ok(a) => {
@@ -155,6 +183,15 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
     }
     flush(&mut pending, &mut writer)?;
     bar.finish_and_clear();
+    if seen.is_empty() && rejects.is_empty() && args.input.as_os_str() != "-" {
+        let e = InputError::new(
+            args.input.display().to_string(),
+            None,
+            "no articles in this input (an empty file?)",
+        );
+        eprintln!("newslens: rejected: {e}");
+        rejects.push(e);
+    }
 
     let secs = started.elapsed().as_secs_f64();
     let mut summary = format!(

@@ -124,6 +124,10 @@ pub struct Annotation {
     pub meta: Meta,
     /// Length of the text in chars.
     pub chars: usize,
+    /// The first 16 hex digits of the MD5 of the text's UTF-8 bytes: `--resume` checks that a
+    /// record still belongs to the text given for its id.
+    #[serde(default)]
+    pub text_hash: String,
     /// The article's tone, from its sentences weighted by length.
     pub sentiment: Sentiment,
     /// Content sentences.
@@ -135,4 +139,13 @@ pub struct Annotation {
     /// Models and conventions.
     #[serde(rename = "meta")]
     pub run: RunMeta,
+}
+
+/// The `text_hash` of a text.
+pub fn text_hash(text: &str) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(text.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

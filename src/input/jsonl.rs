@@ -29,6 +29,12 @@ pub fn read(reader: Box<dyn BufRead + Send>, name: String) -> Articles {
                 "not valid UTF-8: re-encode the file as UTF-8",
             )));
         };
+        // A UTF-8 byte-order mark before the first record is not part of it.
+        let text = if n == 0 {
+            text.strip_prefix('\u{feff}').unwrap_or(text)
+        } else {
+            text
+        };
         if text.trim().is_empty() {
             continue;
         }

@@ -151,9 +151,7 @@ pub fn count(path: &Path) -> Option<u64> {
         return None;
     }
     if path.is_dir() {
-        let mut files = Vec::new();
-        txt::collect(path, &mut files).ok()?;
-        return Some(files.len() as u64);
+        return Some(txt::collect(path).0.len() as u64);
     }
     if path
         .extension()

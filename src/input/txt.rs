@@ -12,20 +12,24 @@ use super::{check_text, jsonl::meta_from, Article, Articles, InputError, Meta};
 pub const MANIFEST: &str = "manifest.jsonl";
 
 /// Reads every `.txt` file under `dir`.
+///
+/// The walk never follows a symlinked folder (no loops, nothing outside the tree); a symlinked
+/// file is read. A `.txt` that is not a regular file (a FIFO, a device) and a folder that cannot
+/// be listed are rejected with a message naming them; the rest of the folder is read.
 pub fn read_dir(dir: &Path) -> Result<Articles, InputError> {
-    let mut files = Vec::new();
-    collect(dir, &mut files).map_err(|e| {
-        InputError::new(dir.display().to_string(), None, format!("cannot list: {e}"))
-    })?;
-    files.sort();
+    let (files, mut errors) = collect(dir);
     if files.is_empty() {
+        let why = errors
+            .first()
+            .map_or(String::new(), |e| format!(" ({}: {})", e.file, e.error));
         return Err(InputError::new(
             dir.display().to_string(),
             None,
-            "no .txt articles in this folder (searched recursively)",
+            format!("no .txt articles in this folder (searched recursively){why}"),
         ));
     }
-    let (mut manifest, errors) = read_manifest(dir);
+    let (mut manifest, manifest_errors) = read_manifest(dir);
+    errors.extend(manifest_errors);
     let dir = dir.to_path_buf();
     let articles = files.into_iter().map(move |path| {
         let id = path
@@ -39,19 +43,46 @@ pub fn read_dir(dir: &Path) -> Result<Articles, InputError> {
     Ok(Box::new(errors.into_iter().map(Err).chain(articles)))
 }
 
-pub(crate) fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(&path, out)?;
-        } else if path
+/// The `.txt` files below `dir` in path order, and what could not be walked or read.
+pub(crate) fn collect(dir: &Path) -> (Vec<PathBuf>, Vec<InputError>) {
+    let (mut files, mut errors) = (Vec::new(), Vec::new());
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().unwrap_or(dir).display().to_string();
+                let why = e.io_error().map_or(e.to_string(), |io| io.to_string());
+                errors.push(InputError::new(path, None, format!("cannot read: {why}")));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let is_txt = path
             .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
-        {
-            out.push(path);
+            .is_some_and(|e| e.eq_ignore_ascii_case("txt"));
+        if !is_txt || entry.file_type().is_dir() {
+            continue;
+        }
+        // A symlink counts by what it points to; anything but a regular file is rejected.
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => files.push(path.to_path_buf()),
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => errors.push(InputError::new(
+                path.display().to_string(),
+                None,
+                "not a regular file (a FIFO, socket or device?): skipped",
+            )),
+            Err(e) => errors.push(InputError::new(
+                path.display().to_string(),
+                None,
+                format!("cannot read: {e}"),
+            )),
         }
     }
-    Ok(())
+    (files, errors)
 }
 
 fn read_manifest(dir: &Path) -> (HashMap<String, Meta>, Vec<InputError>) {

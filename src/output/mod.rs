@@ -1,13 +1,22 @@
 //! Output: JSONL written a whole line at a time (a crash never leaves half a line behind for
 //! `--resume` to trip on), and the rejects file.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::input::InputError;
 use crate::schema::Annotation;
+
+/// What an output file held when a run resumed.
+#[derive(Debug, Default)]
+pub struct Resume {
+    /// Ids already annotated, with the `text_hash` of their record (absent in old files).
+    pub done: HashMap<String, Option<String>>,
+    /// Line numbers of whole lines that are not annotation records (kept as they are).
+    pub foreign_lines: Vec<usize>,
+}
 
 /// Where annotations go.
 pub struct Writer {
@@ -24,38 +33,41 @@ impl Writer {
         }
     }
 
-    /// A file, created or truncated; with `resume`, kept, and the ids already in it returned.
-    /// A trailing partial line (from a crash) is cut off.
-    pub fn file(path: &Path, resume: bool) -> std::io::Result<(Self, HashSet<String>)> {
+    /// A file, created or truncated; with `resume`, kept, and what it already holds returned.
+    /// Only a trailing partial line (from a crash) is cut off: no whole line is ever removed.
+    pub fn file(path: &Path, resume: bool) -> std::io::Result<(Self, Resume)> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let mut done = HashSet::new();
+        let mut state = Resume::default();
         let file = if resume && path.exists() {
             let mut f = OpenOptions::new().read(true).write(true).open(path)?;
-            let mut good = 0u64;
+            let mut whole = 0u64;
             let mut reader = BufReader::new(&mut f);
             let mut line = Vec::new();
+            let mut number = 0;
             loop {
                 line.clear();
                 let n = reader.read_until(b'\n', &mut line)?;
                 if n == 0 || line.last() != Some(&b'\n') {
                     break;
                 }
+                number += 1;
+                whole += n as u64;
                 #[derive(serde::Deserialize)]
-                struct Id {
+                struct Done {
                     id: String,
+                    text_hash: Option<String>,
                 }
-                match serde_json::from_slice::<Id>(&line) {
+                match serde_json::from_slice::<Done>(&line) {
                     Ok(r) => {
-                        done.insert(r.id);
-                        good += n as u64;
+                        state.done.insert(r.id, r.text_hash);
                     }
-                    Err(_) => break,
+                    Err(_) => state.foreign_lines.push(number),
                 }
             }
             drop(reader);
-            f.set_len(good)?;
+            f.set_len(whole)?;
             f.seek(SeekFrom::End(0))?;
             f
         } else {
@@ -66,7 +78,7 @@ impl Writer {
                 out: Box::new(file),
                 path: Some(path.to_path_buf()),
             },
-            done,
+            state,
         ))
     }
 

@@ -1,0 +1,144 @@
+//! Every input path: symlinks, FIFOs, byte-order marks, empty files; and what `--resume` trusts.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+fn annotate(input: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "annotate",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn symlink_loops_fifos_and_dangling_links_neither_hang_nor_repeat() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let arts = dir.path().join("articles");
+    std::fs::create_dir_all(arts.join("a/b")).unwrap();
+    std::fs::write(arts.join("a/one.txt"), "Angela Merkel visited Paris.").unwrap();
+    std::fs::write(arts.join("a/b/two.txt"), "Joe Biden spoke in Ohio.").unwrap();
+    symlink(&arts, arts.join("a/b/loop")).unwrap(); // back to the top
+    symlink(arts.join("a"), arts.join("a/b/up")).unwrap(); // a second loop
+    symlink(arts.join("nowhere.txt"), arts.join("dangling.txt")).unwrap();
+    let fifo = arts.join("x.txt");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let out = dir.path().join("out.jsonl");
+    let mut child = newslens()
+        .args(["annotate", arts.to_str().unwrap(), "-o"])
+        .arg(&out)
+        .arg("--quiet")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("the run hangs on a symlink loop or a FIFO");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(status.code(), Some(3), "{err}");
+    let ids: Vec<String> = read_jsonl(&out)
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["a/b/two.txt", "a/one.txt"]);
+    assert!(
+        err.contains("x.txt") && err.contains("not a regular file"),
+        "{err}"
+    );
+    assert!(err.contains("dangling.txt"), "{err}");
+}
+
+#[test]
+fn a_jsonl_byte_order_mark_and_an_empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("bom.jsonl");
+    let body = format!(
+        "\u{feff}{}\n{}\n",
+        json!({"id": "1", "text": "Boris Johnson spoke in London."}),
+        json!({"id": "2", "text": "Emmanuel Macron met officials."})
+    );
+    std::fs::write(&feed, body).unwrap();
+    let out = dir.path().join("bom.out.jsonl");
+    let o = annotate(&feed, &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read_jsonl(&out).len(), 2);
+
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let o = annotate(&empty, &dir.path().join("empty.out.jsonl"), &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no articles"), "{}", stderr(&o));
+}
+
+#[test]
+fn resume_checks_texts_keeps_every_line_and_reports_duplicates_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    let records = [
+        json!({"id": "1", "text": "Boris Johnson spoke in London."}),
+        json!({"id": "2", "text": "Emmanuel Macron met officials in Brussels."}),
+        json!({"id": "1", "text": "A second record with the same id."}),
+        json!({"id": "3", "text": "Olaf Scholz flew to Washington."}),
+    ];
+    write_jsonl(&feed, &records);
+    let out = dir.path().join("out.jsonl");
+    let o = annotate(&feed, &out, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let first = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(first.lines().count(), 3);
+    for a in read_jsonl(&out) {
+        assert_eq!(a["text_hash"].as_str().unwrap().len(), 16, "{a}");
+    }
+
+    // A foreign line in the middle: kept, and the valid records after it too.
+    let lines: Vec<&str> = first.lines().collect();
+    let edited = format!("{}\nnot a record\n{}\n{}\n", lines[0], lines[1], lines[2]);
+    std::fs::write(&out, &edited).unwrap();
+    let o = annotate(&feed, &out, &["--resume"]);
+    // The duplicate id is reported again, not hidden by the resume.
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("duplicate id"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not annotation records"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), edited);
+
+    // The same id with another text: refused, with a message, and nothing rewritten.
+    let changed = [
+        json!({"id": "1", "text": "Boris Johnson spoke in London."}),
+        json!({"id": "2", "text": "A different text under an old id."}),
+        json!({"id": "4", "text": "Narendra Modi visited Mumbai."}),
+    ];
+    write_jsonl(&feed, &changed);
+    let o = annotate(&feed, &out, &["--resume"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("different text"), "{}", stderr(&o));
+    let after = std::fs::read_to_string(&out).unwrap();
+    assert!(after.starts_with(&edited));
+    assert_eq!(after.lines().count(), 5); // + id 4
+}
