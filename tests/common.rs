@@ -70,6 +70,12 @@ pub fn entities(annotation: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `../shared/data` for a test that cannot run without it (marked `#[ignore]`, run by `make test`
+/// when the folder is there): panics with a clear message when it is absent.
+pub fn required_data() -> PathBuf {
+    shared_data().expect("../shared/data is absent: this test needs it (set NEWSLENS_DATA)")
+}
+
 /// `../shared/data`, or None (with a message) when it is absent.
 pub fn shared_data() -> Option<PathBuf> {
     let dir = std::env::var_os("NEWSLENS_DATA")

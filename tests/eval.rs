@@ -23,8 +23,9 @@ fn close(a: &Value, b: &Value, field: &str) {
 }
 
 #[test]
+#[ignore = "needs ../shared/data: `make test` runs it when the folder is there"]
 fn ner_f1_on_conll_test_matches_the_model_card() {
-    let Some(data) = shared_data() else { return };
+    let data = required_data();
     let r = eval(&[
         "eval",
         "ner",
@@ -37,8 +38,9 @@ fn ner_f1_on_conll_test_matches_the_model_card() {
 }
 
 #[test]
+#[ignore = "needs ../shared/data: `make test` runs it when the folder is there"]
 fn sentiment_scores_match_the_model_card() {
-    let Some(data) = shared_data() else { return };
+    let data = required_data();
     let r = eval(&[
         "eval",
         "sentiment",

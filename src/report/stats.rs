@@ -1,22 +1,12 @@
 //! Means and t-based 95% confidence intervals.
 
-/// Two-sided 97.5% quantiles of Student's t for 1..=30 degrees of freedom.
-const T975: [f64; 30] = [
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-    2.052, 2.048, 2.045, 2.042,
-];
-
-/// The t quantile for a 95% interval with `df` degrees of freedom.
+/// The t quantile for a 95% interval (two-sided, so the 97.5% point) with `df` degrees of freedom.
 pub fn t975(df: usize) -> f64 {
-    match df {
-        0 => f64::NAN,
-        1..=30 => T975[df - 1],
-        31..=40 => 2.021,
-        41..=60 => 2.000,
-        61..=120 => 1.980,
-        _ => 1.960,
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    if df == 0 {
+        return f64::NAN;
     }
+    StudentsT::new(0.0, 1.0, df as f64).map_or(f64::NAN, |t| t.inverse_cdf(0.975))
 }
 
 /// Mean with a 95% confidence interval (t-based; none for fewer than two values).
@@ -70,5 +60,15 @@ mod tests {
         assert!((ci.low.unwrap() - 1.0370).abs() < 1e-3, "{ci:?}");
         assert!((ci.high.unwrap() - 4.9630).abs() < 1e-3, "{ci:?}");
         assert_eq!(mean_ci(&[0.5]).low, None);
+        // Exact quantiles, not a bucket's end (df 31: 2.0395, not 2.021).
+        for (df, t) in [
+            (1, 12.7062),
+            (4, 2.7764),
+            (31, 2.0395),
+            (45, 2.0141),
+            (1000, 1.9623),
+        ] {
+            assert!((t975(df) - t).abs() < 1e-4, "df {df}: {}", t975(df));
+        }
     }
 }
