@@ -201,9 +201,14 @@ impl Pipeline {
                             continue;
                         }
                         seen.push(s);
-                        let sent = doc.seg.sentences[s];
                         let span = doc.mentions[m].span;
-                        let ctx = Span::new(sent.start.min(span.start), sent.end.max(span.end));
+                        let sents = &doc.seg.sentences;
+                        let k = self.targeted().model().config.context_sentences;
+                        let (first, last) = (s.saturating_sub(k), (s + k).min(sents.len() - 1));
+                        let ctx = Span::new(
+                            sents[first].start.min(span.start),
+                            sents[last].end.max(span.end),
+                        );
                         targets.push((
                             Owner::Entity(d, g, s),
                             self.targeted().target_query(texts[d], ctx, span)?,

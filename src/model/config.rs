@@ -36,6 +36,9 @@ pub struct ModelConfig {
     pub target_markers: Option<(String, String)>,
     /// Logits are divided by this before the softmax (calibration; 1 when absent).
     pub temperature: f64,
+    /// Targeted inputs read this many sentences on each side of the mention's sentence (0: its
+    /// sentence alone); the context is cut around the mention when it is too long for the model.
+    pub context_sentences: usize,
     /// How an entity's tone in an article is read from its mentions (targeted models only).
     pub entity_tone: Option<EntityTone>,
 }
@@ -63,6 +66,7 @@ struct RawConfig {
     token_type_ids: Option<String>,
     target_markers: Option<(String, String)>,
     temperature: Option<f64>,
+    context_sentences: Option<usize>,
     entity_tone: Option<EntityTone>,
     #[serde(rename = "_name_or_path")]
     name_or_path: Option<String>,
@@ -146,6 +150,7 @@ impl ModelConfig {
             token_types,
             target_markers: raw.target_markers,
             temperature,
+            context_sentences: raw.context_sentences.unwrap_or(0).min(5),
             entity_tone: raw.entity_tone,
         })
     }

@@ -1,0 +1,106 @@
+//! Tone on news: a plain factual sentence is neutral; a sentence that praises or condemns is not;
+//! the entity tone follows what the article says of the entity.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn annotate_texts(texts: &[&str]) -> Vec<Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let records: Vec<Value> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"id": format!("t{i}"), "text": t}))
+        .collect();
+    write_jsonl(&input, &records);
+    annotate_ok(&input, &dir.path().join("out.jsonl"), &[])
+}
+
+fn labels(annotations: &[Value]) -> Vec<String> {
+    annotations
+        .iter()
+        .map(|a| {
+            a["sentences"][0]["sentiment"]["label"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn plain_factual_news_sentences_are_neutral() {
+    let facts = [
+        "The meeting is scheduled for Tuesday at the city hall.",
+        "The company reported its third-quarter results on Thursday.",
+        "The bill will be debated in the Senate next month.",
+        "Officials said the bridge will reopen in March.",
+        "The central bank publishes its interest rate decision every six weeks.",
+        "The minister visited three provinces during the trip.",
+        "The report was released by the statistics office on Monday.",
+        "Voters in the district will choose a new mayor in November.",
+        "The company's shares are listed on the Helsinki stock exchange.",
+        "The contract covers the delivery of 20 trucks in 2025.",
+        "Operating profit totalled EUR 12.3 million in the second quarter.",
+        "The Finnish group employs around 3,000 people in 12 countries.",
+        "The plant will produce steel pipes for the construction industry.",
+        "The new unit will be located in the industrial park near the port.",
+        "Net sales for the period were EUR 45 million.",
+        "The agreement was signed in Stockholm on Friday.",
+        "The committee will meet again in January to review the proposal.",
+        "The survey was conducted among 1,200 adults in June.",
+        "He was born in 1956 in a small village near Krakow.",
+        "The building has 24 floors and a parking garage.",
+    ];
+    let got = labels(&annotate_texts(&facts));
+    let neutral = got.iter().filter(|l| *l == "neutral").count();
+    assert!(
+        neutral + 1 >= facts.len(),
+        "{neutral} of {} factual sentences neutral: {got:?}",
+        facts.len()
+    );
+}
+
+#[test]
+fn praise_and_condemnation_are_not_neutral() {
+    let neg = [
+        "The attack killed dozens of civilians and left the town in ruins.",
+        "Net loss widened as sales fell by 8.6 percent.",
+        "The net loss widened to EUR 3.2 million from EUR 1.1 million.",
+        "Sales fell by 8.6 % to EUR 95 million.",
+        "Critics called the decision a disgraceful betrayal of the workers.",
+    ];
+    let pos = [
+        "The rescue team was praised for its heroic and selfless work.",
+        "Profits soared to a record high, beating every forecast.",
+        "Operating profit rose to EUR 20 million from EUR 9 million a year earlier.",
+        "Residents celebrated the new hospital, calling it a wonderful gift.",
+    ];
+    let got = labels(&annotate_texts(&neg));
+    assert!(got.iter().all(|l| l == "negative"), "{got:?}");
+    let got = labels(&annotate_texts(&pos));
+    assert!(got.iter().all(|l| l == "positive"), "{got:?}");
+}
+
+#[test]
+fn entity_tone_follows_what_the_article_says_of_the_entity() {
+    let a = annotate_texts(&[
+        "Maria Gonzalez was praised by colleagues for her brilliant work. \
+         Gonzalez won the national prize for courage. Everyone admired Gonzalez.",
+        "Peter Novak was convicted of fraud and bribery. Prosecutors said Novak \
+         stole millions from pensioners. Novak was sentenced to ten years.",
+    ]);
+    let tone = |a: &Value, name: &str| -> String {
+        let e = a["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["text"] == name)
+            .unwrap_or_else(|| panic!("{name} not found: {a}"));
+        e["sentiment"]["label"].as_str().unwrap().to_string()
+    };
+    assert_eq!(tone(&a[0], "Maria Gonzalez"), "positive");
+    assert_eq!(tone(&a[1], "Peter Novak"), "negative");
+}
