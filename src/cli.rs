@@ -169,4 +169,7 @@ pub struct ReportArgs {
     /// Show only entities with at least this many mentions in all.
     #[arg(long, default_value_t = 1)]
     pub min_count: usize,
+    /// Show the N most mentioned entities (0: all).
+    #[arg(long, default_value_t = 30)]
+    pub top: usize,
 }

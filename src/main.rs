@@ -256,6 +256,7 @@ fn report(args: ReportArgs) -> Result<()> {
         min_groups: args.min_groups,
         labels: args.label,
         min_count: args.min_count,
+        top: args.top,
     };
     let r = report::build(&annotations, &opts);
     let formats = if args.format.is_empty() {

@@ -100,9 +100,10 @@ fn aggregates_and_intervals_match_a_hand_computation() {
     assert_eq!(groups[0]["name"], "Alpha");
     let ci = &groups[0]["sentiment"];
     assert!((ci["mean"].as_f64().unwrap() + 0.4).abs() < 1e-9);
-    // sd = 0.1414, se = 0.1, t(1) = 12.706: -0.4 +- 1.2706.
-    assert!((ci["low"].as_f64().unwrap() + 1.6706).abs() < 1e-4, "{ci}");
+    // sd = 0.1414, se = 0.1, t(1) = 12.706: -0.4 +- 1.2706 = [-1.6706, 0.8706], clipped to [-1, 1].
+    assert_eq!(ci["low"].as_f64().unwrap(), -1.0, "{ci}");
     assert!((ci["high"].as_f64().unwrap() - 0.8706).abs() < 1e-4, "{ci}");
+    assert_eq!(ci["clipped"], true);
     assert_eq!(groups[1]["sentiment"]["low"], Value::Null);
     // Alpha's three sentences: two negative, one neutral.
     assert!((groups[0]["share_negative"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
@@ -297,5 +298,67 @@ fn entities_with_different_labels_stay_apart_across_articles() {
     assert!(
         has("US", "LOC", 1) && has("Uma Singh", "PER", 2),
         "{rows:?}"
+    );
+}
+
+#[test]
+fn articles_without_the_field_are_apart_and_top_limits_entities() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ann.jsonl");
+    write_jsonl(
+        &path,
+        &[
+            article(
+                "a",
+                "Alpha",
+                -0.2,
+                &[("Xi Jinping", "PER", -0.5), ("Beijing", "LOC", 0.1)],
+            ),
+            article(
+                "b",
+                "Beta",
+                0.3,
+                &[("Xi Jinping", "PER", 0.2), ("Beijing", "LOC", 0.0)],
+            ),
+            article("c", "", 0.9, &[("Xi Jinping", "PER", 0.9)]),
+            article("d", "", -0.9, &[("Beijing", "LOC", -0.9)]),
+        ],
+    );
+    let out = dir.path().join("rep");
+    let o = run(&[
+        "report",
+        path.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--format",
+        "json,html",
+        "--top",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let names: Vec<&str> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Alpha", "Beta"]);
+    assert_eq!(r["unassigned"], json!(["c", "d"]));
+    assert_eq!(r["entities_total"], 2);
+    assert_eq!(r["entities"].as_array().unwrap().len(), 1);
+    // The unassigned articles do not reach the entity cells either.
+    let xi = &r["entities"][0];
+    assert_eq!(xi["cells"].as_object().unwrap().len(), 2, "{xi}");
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains("2 article(s) without a source"),
+        "no note on unassigned articles"
+    );
+    assert!(html.contains("How to read this") && html.contains("Colour of a score"));
+    assert!(
+        html.contains("<thead>"),
+        "the entity table has a header row at its top"
     );
 }

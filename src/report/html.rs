@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::charts::{diverging, groups_chart, heat_map, hex};
+use super::charts::{diverging, groups_chart, hex};
 use super::{Evidence, Report};
 
 /// Escapes text for HTML.
@@ -15,10 +15,36 @@ pub fn esc(s: &str) -> String {
 
 fn ci(g: &super::GroupStats) -> String {
     match (g.sentiment.low, g.sentiment.high) {
+        (Some(l), Some(h)) if g.sentiment.clipped => format!("[{l:+.3}, {h:+.3}]*"),
         (Some(l), Some(h)) => format!("[{l:+.3}, {h:+.3}]"),
-        _ => "n/a (one article)".into(),
+        _ => "none (n = 1)".into(),
     }
 }
+
+/// A colour legend for scores from -1 to +1.
+fn legend() -> String {
+    let mut s = String::from("<p class=\"legend\">Colour of a score: ");
+    for v in [-1.0, -0.5, -0.2, 0.0, 0.2, 0.5, 1.0] {
+        let _ = write!(
+            s,
+            "<span class=\"swatch\" style=\"background:{}\"></span> {v:+.1} ",
+            hex(diverging(v))
+        );
+    }
+    s.push_str(
+        "(red negative, blue positive: a colour-blind-safe scale; grey: not mentioned).</p>\n",
+    );
+    s
+}
+
+const HOW_TO_READ: &str = "<h2>How to read this</h2><p>Every article gets a tone score from -1 \
+(negative) to +1 (positive): P(positive) - P(negative) of its sentences, averaged with longer \
+sentences counting more. A group's dot is the mean score of its articles; the bar is a 95% \
+confidence interval of that mean (t-based, clipped to [-1, 1]; a clipped interval is marked *), \
+so two groups whose bars overlap widely are not shown to differ. A group of one article (n = 1) \
+has no interval: do not compare it. The entity table gives, for each entity named by at least \
+two groups, the mean tone towards it in each group and the number of mentions; open an entity \
+under Evidence to read the sentences behind its scores.</p>\n";
 
 fn highlighted(e: &Evidence) -> String {
     let chars: Vec<char> = e.sentence.chars().collect();
@@ -39,7 +65,10 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;marg
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}details{margin:.3em 0}summary{cursor:pointer}
 mark{background:#ffe08a}.ev{font-size:.92em;margin:.2em 0 .2em 1.5em}.swatch{display:inline-block;width:1em;height:1em;vertical-align:middle;border:1px solid #999}
-figure{margin:1em 0}figcaption{color:#555;font-size:.9em}";
+figure{margin:1em 0}figcaption{color:#555;font-size:.9em}
+.heat{max-height:80vh;overflow:auto;display:inline-block}.heat table{margin:0}
+.heat thead th{position:sticky;top:0;background:#fff;z-index:1;box-shadow:0 1px 0 #ccc}
+.legend{font-size:.92em}.legend .swatch{margin-left:.6em}";
 
 /// An SVG chart for inline use (HTML needs no namespace URL).
 fn inline(svg: String) -> String {
@@ -55,19 +84,32 @@ pub fn page(r: &Report) -> Result<String, String> {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>newslens report</title><style>{STYLE}</style></head><body>\n\
          <h1>Sentiment by {by}</h1><p>{n} articles, {g} groups. Models: {m}. Scores run from -1 (negative) to +1 (positive); \
          an article's score is P(positive) - P(negative) averaged over its sentences, weighted by length. \
-         Intervals are t-based 95% confidence intervals of the mean article score.</p>\n",
+         Intervals are t-based 95% confidence intervals of the mean article score, clipped to [-1, 1] (marked * when clipped).</p>\n",
         by = esc(&r.by),
         n = r.articles,
         g = r.groups.len(),
         m = esc(&r.models.join(", "))
     );
-    let _ = writeln!(h, "<figure>{}<figcaption>Mean article sentiment per {} with 95% CI; most negative at the bottom.</figcaption></figure>", inline(groups_chart(&r.groups, &r.by)?), esc(&r.by));
-    h.push_str("<table><tr><th>group</th><th>articles</th><th>mean score</th><th>95% CI</th><th>sentences</th><th>negative</th><th>neutral</th><th>positive</th></tr>\n");
+    if !r.unassigned.is_empty() {
+        let shown: Vec<String> = r.unassigned.iter().take(20).map(|i| esc(i)).collect();
+        let _ = writeln!(
+            h,
+            "<p><b>{} article(s) without a {by}</b> are not compared with the groups: <code>{}</code>{}</p>",
+            r.unassigned.len(),
+            shown.join("</code>, <code>"),
+            if r.unassigned.len() > 20 { " …" } else { "" },
+            by = esc(&r.by)
+        );
+    }
+    h.push_str(HOW_TO_READ);
+    h.push_str(&legend());
+    let _ = writeln!(h, "<figure>{}<figcaption>Mean article sentiment per {} with 95% CI (the axis spans the data; the line marks 0); most negative at the bottom; n = 1: no interval.</figcaption></figure>", inline(groups_chart(&r.groups, &r.by)?), esc(&r.by));
+    h.push_str("<table><tr><th>group (colour: mean score)</th><th>articles</th><th>mean score</th><th>95% CI</th><th>sentences</th><th>negative</th><th>neutral</th><th>positive</th></tr>\n");
     for g in &r.groups {
         let _ = writeln!(
             h,
             "<tr><td><span class=\"swatch\" style=\"background:{}\"></span> {}</td><td>{}</td><td>{:+.3}</td><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.1}%</td><td>{:.1}%</td></tr>",
-            hex(diverging(g.sentiment.mean)), esc(&g.name), g.articles, g.sentiment.mean, ci(g), g.sentences,
+            hex(diverging(g.sentiment.mean)), esc(&g.name), if g.articles == 1 { "1 (n = 1)".to_string() } else { g.articles.to_string() }, g.sentiment.mean, ci(g), g.sentences,
             100.0 * g.share_negative, 100.0 * g.share_neutral, 100.0 * g.share_positive
         );
     }
@@ -77,12 +119,17 @@ pub fn page(r: &Report) -> Result<String, String> {
             "<p>No entity is mentioned by enough groups (see <code>--min-groups</code>).</p>\n",
         );
     } else {
-        let _ = writeln!(h, "<figure>{}<figcaption>Mean sentiment towards each entity in each group (mentions in brackets); grey: not mentioned.</figcaption></figure>", inline(heat_map(&r.entities, &group_names)?));
-        h.push_str("<table><tr><th>entity</th><th>label</th>");
+        let _ = writeln!(
+            h,
+            "<p>Mean tone towards each entity in each group (mentions in brackets); the {} most mentioned of {} entities named by at least two groups (<code>--top</code>).</p>",
+            r.entities.len(),
+            r.entities_total
+        );
+        h.push_str("<div class=\"heat\"><table><thead><tr><th>entity</th><th>label</th>");
         for g in &group_names {
             let _ = write!(h, "<th>{}</th>", esc(g));
         }
-        h.push_str("</tr>\n");
+        h.push_str("</tr></thead><tbody>\n");
         for e in &r.entities {
             let _ = write!(h, "<tr><td>{}</td><td>{}</td>", esc(&e.name), esc(&e.label));
             for g in &group_names {
@@ -96,12 +143,12 @@ pub fn page(r: &Report) -> Result<String, String> {
                             c.mentions
                         );
                     }
-                    None => h.push_str("<td>–</td>"),
+                    None => h.push_str("<td style=\"background:#e1e1e1\">–</td>"),
                 }
             }
             h.push_str("</tr>\n");
         }
-        h.push_str("</table>\n<h2>Evidence</h2><p>The sentences behind each score, with the mention marked.</p>\n");
+        h.push_str("</tbody></table></div>\n<h2>Evidence</h2><p>The sentences behind each score, with the mention marked.</p>\n");
         for e in &r.entities {
             let aliases = if e.aliases.is_empty() {
                 String::new()
@@ -145,6 +192,16 @@ pub fn markdown(r: &Report) -> String {
         r.articles,
         r.models.join(", ")
     );
+    if !r.unassigned.is_empty() {
+        let _ = writeln!(
+            m,
+            "{} article(s) without a {} are not compared: {}.\n",
+            r.unassigned.len(),
+            r.by,
+            r.unassigned.join(", ")
+        );
+    }
+    m.push_str("95% CIs are t-based, clipped to [-1, 1] (* when clipped); n = 1 has none.\n\n");
     m.push_str("| group | articles | mean score | 95% CI | sentences | negative | neutral | positive |\n|---|---|---|---|---|---|---|---|\n");
     for g in &r.groups {
         let _ = writeln!(

@@ -29,6 +29,8 @@ pub struct ReportOptions {
     pub labels: Vec<String>,
     /// Keep only entities with at least this many mentions in all.
     pub min_count: usize,
+    /// Show the most mentioned entities only (0: all).
+    pub top: usize,
 }
 
 /// Sentiment of one group of articles.
@@ -104,8 +106,12 @@ pub struct Report {
     pub articles: usize,
     /// Groups, most negative first.
     pub groups: Vec<GroupStats>,
-    /// Entities in at least `min_groups` groups, most mentioned first.
+    /// Entities in at least `min_groups` groups, most mentioned first (the `top` of them).
     pub entities: Vec<EntityAcross>,
+    /// How many entities qualified before the `top` cut.
+    pub entities_total: usize,
+    /// Ids of the articles without the `by` field: shown apart, not compared.
+    pub unassigned: Vec<String>,
     /// Models named in the annotations.
     pub models: Vec<String>,
 }
@@ -134,8 +140,8 @@ pub fn load(path: &Path) -> Result<Vec<Annotation>, String> {
     Ok(out)
 }
 
-/// The value of `field` for an article (`unknown` when absent).
-pub fn field(a: &Annotation, field: &str) -> String {
+/// The value of `field` for an article, or None when it is absent or empty.
+pub fn field(a: &Annotation, field: &str) -> Option<String> {
     let v = match field {
         "source" => a.meta.source.clone(),
         "title" => a.meta.title.clone(),
@@ -148,15 +154,18 @@ pub fn field(a: &Annotation, field: &str) -> String {
             .get(other)
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
     };
-    v.filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".into())
+    v.filter(|s| !s.trim().is_empty())
 }
 
 /// Aggregates annotations into a report.
 pub fn build(annotations: &[Annotation], opts: &ReportOptions) -> Report {
     let mut by_group: BTreeMap<String, Vec<&Annotation>> = BTreeMap::new();
+    let mut unassigned = Vec::new();
     for a in annotations {
-        by_group.entry(field(a, &opts.by)).or_default().push(a);
+        match field(a, &opts.by) {
+            Some(g) => by_group.entry(g).or_default().push(a),
+            None => unassigned.push(a.id.clone()),
+        }
     }
     let mut groups: Vec<GroupStats> = by_group
         .iter()
@@ -197,11 +206,18 @@ pub fn build(annotations: &[Annotation], opts: &ReportOptions) -> Report {
         .collect();
     models.sort();
     models.dedup();
+    let mut entities = entities_across(annotations, opts);
+    let entities_total = entities.len();
+    if opts.top > 0 {
+        entities.truncate(opts.top);
+    }
     Report {
         by: opts.by.clone(),
         articles: annotations.len(),
         groups,
-        entities: entities_across(annotations, opts),
+        entities,
+        entities_total,
+        unassigned,
         models,
     }
 }
@@ -236,9 +252,10 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
             let (ai, ei) = refs[m];
             let (a, e) = (&annotations[ai], &annotations[ai].entities[ei]);
             aliases.insert(e.text.as_str(), ());
-            let cell = cells
-                .entry(field(a, &opts.by))
-                .or_insert((0.0, 0, 0, Vec::new()));
+            let Some(group) = field(a, &opts.by) else {
+                continue;
+            };
+            let cell = cells.entry(group).or_insert((0.0, 0, 0, Vec::new()));
             cell.0 += e.sentiment.score * e.count as f64;
             cell.1 += e.count;
             cell.2 += 1;

@@ -20,9 +20,12 @@ pub struct MeanCi {
     pub low: Option<f64>,
     /// Upper bound of the 95% interval.
     pub high: Option<f64>,
+    /// Whether the interval was clipped to the score's range [-1, 1].
+    pub clipped: bool,
 }
 
-/// Mean and t-based 95% CI of `xs`.
+/// Mean and t-based 95% CI of `xs` (scores in [-1, 1]: the interval is clipped to that range,
+/// and flagged when it was).
 pub fn mean_ci(xs: &[f64]) -> MeanCi {
     let n = xs.len();
     let mean = if n == 0 {
@@ -36,15 +39,18 @@ pub fn mean_ci(xs: &[f64]) -> MeanCi {
             mean,
             low: None,
             high: None,
+            clipped: false,
         };
     }
     let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
     let half = t975(n - 1) * (var / n as f64).sqrt();
+    let (low, high) = (mean - half, mean + half);
     MeanCi {
         n,
         mean,
-        low: Some(mean - half),
-        high: Some(mean + half),
+        low: Some(low.max(-1.0)),
+        high: Some(high.min(1.0)),
+        clipped: low < -1.0 || high > 1.0,
     }
 }
 
@@ -54,12 +60,18 @@ mod tests {
 
     #[test]
     fn interval_of_a_known_sample() {
-        // 1..=5: mean 3, sd sqrt(2.5), se 0.7071, t(4) 2.776 -> half-width 1.963.
-        let ci = mean_ci(&[1.0, 2.0, 3.0, 4.0, 5.0]);
-        assert_eq!(ci.mean, 3.0);
-        assert!((ci.low.unwrap() - 1.0370).abs() < 1e-3, "{ci:?}");
-        assert!((ci.high.unwrap() - 4.9630).abs() < 1e-3, "{ci:?}");
+        // 0.1..=0.5: mean 0.3, sd sqrt(0.025), se 0.07071, t(4) 2.776 -> half-width 0.1963.
+        let ci = mean_ci(&[0.1, 0.2, 0.3, 0.4, 0.5]);
+        assert!((ci.mean - 0.3).abs() < 1e-12);
+        assert!((ci.low.unwrap() - 0.10370).abs() < 1e-4, "{ci:?}");
+        assert!((ci.high.unwrap() - 0.49630).abs() < 1e-4, "{ci:?}");
         assert_eq!(mean_ci(&[0.5]).low, None);
+        assert!(!ci.clipped);
+        let wide = mean_ci(&[-0.9, 0.9]);
+        assert_eq!(
+            (wide.low, wide.high, wide.clipped),
+            (Some(-1.0), Some(1.0), true)
+        );
         // Exact quantiles, not a bucket's end (df 31: 2.0395, not 2.021).
         for (df, t) in [
             (1, 12.7062),

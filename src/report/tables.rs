@@ -21,15 +21,15 @@ pub fn tables(annotations: &[Annotation], by: &str) -> Result<Vec<Table>, String
     let (mut docs, mut ents, mut ments, mut sents) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for a in annotations {
-        let group = field(a, by);
-        let source = field(a, "source");
+        let text = |f: &str| field(a, f).unwrap_or_default();
+        let (group, source) = (text(by), text("source"));
         let p = &a.sentiment.probabilities;
         docs.push(vec![
             a.id.clone(),
             group.clone(),
             source.clone(),
-            field(a, "title"),
-            field(a, "date"),
+            text("title"),
+            text("date"),
             a.chars.to_string(),
             a.sentences.len().to_string(),
             a.entities.len().to_string(),
