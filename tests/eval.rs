@@ -39,7 +39,7 @@ fn ner_f1_on_conll_test_matches_the_model_card() {
 
 #[test]
 #[ignore = "needs ../shared/data: `make test` runs it when the folder is there"]
-fn sentiment_scores_match_the_model_card() {
+fn sentence_tone_matches_the_model_card() {
     let data = required_data();
     let r = eval(&[
         "eval",
@@ -49,12 +49,70 @@ fn sentiment_scores_match_the_model_card() {
     ]);
     assert_eq!(r["examples"], 872);
     close(&r, &shipped("sentiment", "sst2_dev"), "accuracy");
+}
+
+#[test]
+#[ignore = "needs ../shared/data: `make test` runs it when the folder is there"]
+fn targeted_scores_match_the_model_card() {
+    let data = required_data();
+    let file = |f: &str| data.join(f).to_str().unwrap().to_string();
     let r = eval(&[
         "eval",
-        "sentiment",
-        data.join("newsmtsc/devtest_rw.jsonl").to_str().unwrap(),
+        "targeted",
+        &file("newsmtsc/devtest_rw.jsonl"),
         "--json",
     ]);
     assert_eq!(r["examples"], 1146);
     close(&r, &shipped("targeted", "newsmtsc_devtest_rw"), "macro_f1");
+    let r = eval(&[
+        "eval",
+        "targeted",
+        &file("sentfin/all.jsonl"),
+        "--split",
+        "test",
+        "--json",
+    ]);
+    close(&r, &shipped("targeted", "sentfin_test"), "macro_f1");
+    assert!(r["macro_f1"].as_f64().unwrap() >= 0.85, "{r}");
+    let confusion: u64 = r["confusion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()))
+        .sum();
+    assert_eq!(confusion, r["examples"].as_u64().unwrap());
+    // The old NewsMTSC schema still works through `eval sentiment`.
+    let old = eval(&[
+        "eval",
+        "sentiment",
+        &file("newsmtsc/devtest_rw.jsonl"),
+        "--json",
+    ]);
+    close(
+        &old,
+        &shipped("targeted", "newsmtsc_devtest_rw"),
+        "macro_f1",
+    );
+}
+
+#[test]
+#[ignore = "needs ../shared/data: `make test` runs it when the folder is there"]
+fn document_tone_matches_the_model_card() {
+    let data = required_data();
+    let r = eval(&[
+        "eval",
+        "document",
+        data.join("persent/dev.jsonl").to_str().unwrap(),
+        "--split",
+        "heldout",
+        "--json",
+    ]);
+    assert_eq!(r["articles"], 241, "PerSenT held-out split");
+    let card = shipped("targeted", "persent_heldout_document");
+    close(&r["entity"], &card["entity"], "macro_f1");
+    assert!(r["target_found"].as_u64().unwrap() > 200, "{r}");
+    // Better than always answering the majority class.
+    assert!(
+        r["entity"]["macro_f1"].as_f64().unwrap() > r["majority"]["macro_f1"].as_f64().unwrap()
+    );
 }
