@@ -140,7 +140,10 @@ pub fn load(path: &Path) -> Result<Vec<Annotation>, String> {
     Ok(out)
 }
 
-/// The value of `field` for an article, or None when it is absent or empty.
+/// Values that say "no value" (compared in lower case): such an article has no group.
+pub const MISSING: &[&str] = &["", "unknown", "n/a", "na", "none", "null", "-", "?"];
+
+/// The value of `field` for an article, or None when it is absent, empty or a [`MISSING`] word.
 pub fn field(a: &Annotation, field: &str) -> Option<String> {
     let v = match field {
         "source" => a.meta.source.clone(),
@@ -154,7 +157,7 @@ pub fn field(a: &Annotation, field: &str) -> Option<String> {
             .get(other)
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
     };
-    v.filter(|s| !s.trim().is_empty())
+    v.filter(|s| !MISSING.contains(&s.trim().to_lowercase().as_str()))
 }
 
 /// Aggregates annotations into a report.
