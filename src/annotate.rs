@@ -46,6 +46,23 @@ pub struct PipelineConfig {
     pub entity_sentiment: EntitySentiment,
 }
 
+impl PipelineConfig {
+    /// The models in `dir` (`ner/`, `sentiment/`, `targeted/` when present, as shipped in the
+    /// project's `models/`), one worker per core, default chrome rules, targeted entity sentiment.
+    pub fn with_models(dir: &std::path::Path) -> Self {
+        let targeted = dir.join("targeted");
+        PipelineConfig {
+            ner_model: dir.join("ner"),
+            sentiment_model: dir.join("sentiment"),
+            targeted_model: targeted.is_dir().then_some(targeted),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            batch_size: 32,
+            chrome: ChromeRules::default(),
+            entity_sentiment: EntitySentiment::Targeted,
+        }
+    }
+}
+
 /// Counters of model work, for progress and benchmarks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Work {
@@ -128,6 +145,18 @@ impl Pipeline {
     /// Runs `f` on the pipeline's worker threads.
     pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         self.pool.install(f)
+    }
+
+    /// Annotates one text (id `text`, no metadata).
+    pub fn annotate_text(&self, text: &str) -> Result<Annotation, ModelError> {
+        let article = Article {
+            id: "text".into(),
+            text: text.into(),
+            meta: Default::default(),
+            origin: "<text>".into(),
+        };
+        let (mut out, _) = self.annotate(std::slice::from_ref(&article))?;
+        Ok(out.remove(0))
     }
 
     /// Annotates a batch of articles; output order follows input order.

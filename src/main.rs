@@ -2,7 +2,6 @@
 
 mod cli;
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -12,8 +11,9 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use cli::{AnnotateArgs, Cli, Command, EvalCommand, ModelArgs, ReportArgs};
-use newslens::input::{self, Article, InputError};
+use newslens::input::{self, InputError};
 use newslens::output::{write_rejects, Resume, Writer};
+use newslens::run::{Progress, RunOptions};
 use newslens::text::ChromeRules;
 use newslens::{EntitySentiment, Pipeline, PipelineConfig};
 
@@ -94,7 +94,7 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
             &resume.foreign_lines[..resume.foreign_lines.len().min(10)]
         );
     }
-    let done = resume.done;
+
     let rejects_path = args.rejects.clone().or_else(|| {
         args.output.as_ref().map(|o| {
             let stem = o
@@ -106,84 +106,17 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
     });
 
     let bar = progress(args.quiet, input::count(&args.input));
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut rejects: Vec<InputError> = Vec::new();
-    let (mut written, mut skipped, mut tokens) = (0usize, 0usize, 0usize);
     let started = Instant::now();
-    let mut pending: Vec<Article> = Vec::new();
-    let mut flush = |pending: &mut Vec<Article>, writer: &mut Writer| -> Result<()> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let (annotations, work) = pipeline.annotate(pending)?;
-        for a in &annotations {
-            writer.write(a).context("cannot write the output")?;
-        }
-        writer.flush().context("cannot write the output")?;
-        written += annotations.len();
-        tokens += work.tokens;
-        bar.inc(pending.len() as u64);
-        let secs = started.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!("{:.0} tokens/s", tokens as f64 / secs));
-        pending.clear();
-        Ok(())
+    let opts = RunOptions {
+        articles_per_batch: args.articles_per_batch,
+        done: resume.done,
     };
-    for item in articles {
-        match item {
-            Ok(a) if !seen.insert(a.id.clone()) => {
-                let (file, line) = split_origin(&a.origin);
-                let e = InputError {
-                    id: Some(a.id.clone()),
-                    ..InputError::new(
-                        file,
-                        line,
-                        "duplicate id: an earlier article has the same id; ids must be unique",
-                    )
-                };
-                bar.suspend(|| eprintln!("newslens: rejected: {e}"));
-                rejects.push(e);
-                bar.inc(1);
-            }
-            Ok(a) if done.contains_key(&a.id) => {
-                let hash = newslens::schema::text_hash(&a.text);
-                match &done[&a.id] {
-                    Some(h) if *h != hash => {
-                        let (file, line) = split_origin(&a.origin);
-                        let e = InputError {
-                            id: Some(a.id.clone()),
-                            ..InputError::new(
-                                file,
-                                line,
-                                format!(
-                                    "the output already holds id {:?} for a different text (text_hash {h}, now {hash}): \
-                                     remove that line from the output, or annotate into a new file",
-                                    a.id
-                                ),
-                            )
-                        };
-                        bar.suspend(|| eprintln!("newslens: rejected: {e}"));
-                        rejects.push(e);
-                    }
-                    _ => skipped += 1,
-                }
-                bar.inc(1);
-            }
-            Ok(a) => {
-                pending.push(a);
-                if pending.len() >= args.articles_per_batch.max(1) {
-                    flush(&mut pending, &mut writer)?;
-                }
-            }
-            Err(e) => {
-                bar.suspend(|| eprintln!("newslens: rejected: {e}"));
-                rejects.push(e);
-                bar.inc(1);
-            }
-        }
-    }
-    flush(&mut pending, &mut writer)?;
+    let bar_progress = BarProgress { bar: &bar, started };
+    let run = pipeline.run(articles, &mut writer, &opts, &bar_progress)?;
     bar.finish_and_clear();
-    if seen.is_empty() && rejects.is_empty() && args.input.as_os_str() != "-" {
+    let (written, skipped, tokens, mut rejects) =
+        (run.written, run.skipped, run.tokens, run.rejects);
+    if written + skipped + rejects.len() == 0 && args.input.as_os_str() != "-" {
         let e = InputError::new(
             args.input.display().to_string(),
             None,
@@ -222,10 +155,21 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(EXIT_REJECTS))
 }
 
-fn split_origin(origin: &str) -> (String, Option<usize>) {
-    match origin.rsplit_once(':') {
-        Some((f, l)) if l.parse::<usize>().is_ok() => (f.to_string(), l.parse().ok()),
-        _ => (origin.to_string(), None),
+/// The progress bar, fed by the run.
+struct BarProgress<'a> {
+    bar: &'a ProgressBar,
+    started: Instant,
+}
+
+impl Progress for BarProgress<'_> {
+    fn advance(&self, articles: u64, tokens: usize) {
+        self.bar.inc(articles);
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        self.bar
+            .set_message(format!("{:.0} tokens/s", tokens as f64 / secs));
+    }
+    fn rejected(&self, e: &InputError) {
+        self.bar.suspend(|| eprintln!("newslens: rejected: {e}"));
     }
 }
 

@@ -145,6 +145,8 @@ fn check_text(article: Article) -> Result<Article, InputError> {
     Ok(article)
 }
 
+impl std::error::Error for InputError {}
+
 /// How many articles `path` holds, when cheap to know (for the progress bar).
 pub fn count(path: &Path) -> Option<u64> {
     if path.as_os_str() == "-" {

@@ -1,0 +1,164 @@
+//! A stream of articles through the pipeline into a writer: batching, duplicate ids, what a
+//! resumed output already holds, and rejects. The CLI's `annotate` (folder, file or stdin filter)
+//! is this one loop; a Rust program embedding newslens calls it the same way.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::input::{Article, Articles, InputError};
+use crate::model::ModelError;
+use crate::output::Writer;
+use crate::schema::text_hash;
+use crate::Pipeline;
+
+/// How a stream is run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Articles read and annotated together.
+    pub articles_per_batch: usize,
+    /// Ids the output already holds, with their `text_hash` (from [`crate::output::Resume`]).
+    pub done: HashMap<String, Option<String>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            articles_per_batch: 64,
+            done: HashMap::new(),
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    /// Articles annotated and written.
+    pub written: usize,
+    /// Articles skipped because the output already held them.
+    pub skipped: usize,
+    /// Inputs rejected, in input order.
+    pub rejects: Vec<InputError>,
+    /// Model tokens (padding excluded).
+    pub tokens: usize,
+}
+
+/// Why a run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A model failed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The output could not be written.
+    #[error("cannot write the output: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// Called as the run goes: articles done (annotated, skipped or rejected) and tokens so far.
+pub trait Progress {
+    /// `articles` more inputs were handled; `tokens` model tokens in all so far.
+    fn advance(&self, articles: u64, tokens: usize);
+    /// An input was rejected (the run goes on).
+    fn rejected(&self, error: &InputError);
+}
+
+/// No progress reports.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn advance(&self, _: u64, _: usize) {}
+    fn rejected(&self, _: &InputError) {}
+}
+
+fn located(a: &Article, message: String) -> InputError {
+    let (file, line) = match a.origin.rsplit_once(':') {
+        Some((f, l)) if l.parse::<usize>().is_ok() => (f.to_string(), l.parse().ok()),
+        _ => (a.origin.clone(), None),
+    };
+    InputError {
+        id: Some(a.id.clone()),
+        ..InputError::new(file, line, message)
+    }
+}
+
+impl Pipeline {
+    /// Annotates every article of `articles` into `writer`, a batch at a time (each batch written
+    /// and flushed whole). Bad inputs are rejected and the run goes on.
+    pub fn run(
+        &self,
+        articles: Articles,
+        writer: &mut Writer,
+        opts: &RunOptions,
+        progress: &dyn Progress,
+    ) -> Result<RunSummary, RunError> {
+        let mut summary = RunSummary::default();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut pending: Vec<Article> = Vec::new();
+        let reject = |summary: &mut RunSummary, e: InputError| {
+            progress.rejected(&e);
+            summary.rejects.push(e);
+            progress.advance(1, summary.tokens);
+        };
+        for item in articles {
+            let a = match item {
+                Ok(a) => a,
+                Err(e) => {
+                    reject(&mut summary, e);
+                    continue;
+                }
+            };
+            if !seen.insert(a.id.clone()) {
+                let e = located(
+                    &a,
+                    "duplicate id: an earlier article has the same id; ids must be unique".into(),
+                );
+                reject(&mut summary, e);
+                continue;
+            }
+            if let Some(stored) = opts.done.get(&a.id) {
+                let hash = text_hash(&a.text);
+                match stored {
+                    Some(h) if *h != hash => {
+                        let message = format!(
+                            "the output already holds id {:?} for a different text (text_hash {h}, now {hash}): \
+                             remove that line from the output, or annotate into a new file",
+                            a.id
+                        );
+                        reject(&mut summary, located(&a, message));
+                    }
+                    _ => {
+                        summary.skipped += 1;
+                        progress.advance(1, summary.tokens);
+                    }
+                }
+                continue;
+            }
+            pending.push(a);
+            if pending.len() >= opts.articles_per_batch.max(1) {
+                self.write_batch(&mut pending, writer, &mut summary, progress)?;
+            }
+        }
+        self.write_batch(&mut pending, writer, &mut summary, progress)?;
+        Ok(summary)
+    }
+
+    fn write_batch(
+        &self,
+        pending: &mut Vec<Article>,
+        writer: &mut Writer,
+        summary: &mut RunSummary,
+        progress: &dyn Progress,
+    ) -> Result<(), RunError> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let (annotations, work) = self.annotate(pending)?;
+        for a in &annotations {
+            writer.write(a)?;
+        }
+        writer.flush()?;
+        summary.written += annotations.len();
+        summary.tokens += work.tokens;
+        progress.advance(pending.len() as u64, summary.tokens);
+        pending.clear();
+        Ok(())
+    }
+}
