@@ -69,6 +69,14 @@ pub struct AnnotateArgs {
     /// Where rejected inputs are listed [default: <output>.rejects.jsonl; none for stdout].
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
+    /// Annotate shard I of N only (ids split by md5(id) mod N); -o is then a folder that gets
+    /// part-IIIII-of-NNNNN.jsonl and a _SUCCESS-IIIII-of-NNNNN marker. Without it, taken from
+    /// JOB_COMPLETION_INDEX (with --shards) or SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Number of shards, for JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's completions).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u64>,
     #[command(flatten)]
     pub models: ModelArgs,
     /// Articles read and annotated together (larger: better batching, more memory).

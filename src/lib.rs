@@ -35,6 +35,7 @@ pub mod report;
 pub mod run;
 pub mod schema;
 pub mod sentiment;
+pub mod shard;
 pub mod text;
 
 pub use annotate::{EntitySentiment, Pipeline, PipelineConfig};

@@ -14,6 +14,7 @@ use cli::{AnnotateArgs, Cli, Command, EvalCommand, ModelArgs, ReportArgs};
 use newslens::input::{self, InputError};
 use newslens::output::{write_rejects, Resume, Writer};
 use newslens::run::{Progress, RunOptions};
+use newslens::shard::Shard;
 use newslens::text::ChromeRules;
 use newslens::{EntitySentiment, Pipeline, PipelineConfig};
 
@@ -80,6 +81,37 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
         (Some(f), _) => ChromeRules::with_file(f).map_err(anyhow::Error::msg)?,
         (None, false) => ChromeRules::default(),
     };
+    let shard = match &args.shard {
+        Some(s) => Some(Shard::parse(s).map_err(anyhow::Error::msg)?),
+        None => Shard::from_env(args.shards).map_err(anyhow::Error::msg)?,
+    };
+    let mut args = args;
+    let mut finish = None;
+    if let Some(s) = shard {
+        let Some(dir) = args.output.clone() else {
+            anyhow::bail!("a shard writes into a folder: give -o DIR");
+        };
+        if s.part(&dir).exists() && s.success(&dir).exists() {
+            eprintln!(
+                "newslens: shard {}/{} is already complete ({}): nothing to do",
+                s.index,
+                s.count,
+                s.part(&dir).display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("{}: cannot create the output folder", dir.display()))?;
+        args.rejects = args.rejects.or_else(|| {
+            Some(dir.join(format!(
+                "part-{:05}-of-{:05}.rejects.jsonl",
+                s.index, s.count
+            )))
+        });
+        args.output = Some(s.in_progress(&dir));
+        args.resume = true;
+        finish = Some((s, dir));
+    }
     let pipeline = pipeline(&args.models, chrome, args.entity_sentiment)?;
     let articles = input::open(&args.input).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (mut writer, resume) = match &args.output {
@@ -110,13 +142,24 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
     let opts = RunOptions {
         articles_per_batch: args.articles_per_batch,
         done: resume.done,
+        shard,
     };
     let bar_progress = BarProgress { bar: &bar, started };
     let run = pipeline.run(articles, &mut writer, &opts, &bar_progress)?;
     bar.finish_and_clear();
+    let out_path = writer.path().map(Path::to_path_buf);
+    drop(writer);
+    let mut out_path = out_path;
+    if let Some((s, dir)) = &finish {
+        out_path = Some(s.part(dir));
+        std::fs::rename(s.in_progress(dir), s.part(dir))
+            .with_context(|| format!("{}: cannot finish the shard", dir.display()))?;
+        std::fs::write(s.success(dir), "")
+            .with_context(|| format!("{}: cannot write the marker", dir.display()))?;
+    }
     let (written, skipped, tokens, mut rejects) =
         (run.written, run.skipped, run.tokens, run.rejects);
-    if written + skipped + rejects.len() == 0 && args.input.as_os_str() != "-" {
+    if written + skipped + rejects.len() == 0 && args.input.as_os_str() != "-" && finish.is_none() {
         let e = InputError::new(
             args.input.display().to_string(),
             None,
@@ -134,7 +177,7 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
     if skipped > 0 {
         summary += &format!(", skipped {skipped} already in the output");
     }
-    if let Some(p) = writer.path() {
+    if let Some(p) = out_path {
         summary += &format!(" -> {}", p.display());
     }
     if !args.quiet {

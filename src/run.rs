@@ -8,6 +8,7 @@ use crate::input::{Article, Articles, InputError};
 use crate::model::ModelError;
 use crate::output::Writer;
 use crate::schema::text_hash;
+use crate::shard::Shard;
 use crate::Pipeline;
 
 /// How a stream is run.
@@ -17,6 +18,9 @@ pub struct RunOptions {
     pub articles_per_batch: usize,
     /// Ids the output already holds, with their `text_hash` (from [`crate::output::Resume`]).
     pub done: HashMap<String, Option<String>>,
+    /// Only the articles of this shard (an unreadable input belongs to the shard of its
+    /// `file:line`, so exactly one shard reports it).
+    pub shard: Option<Shard>,
 }
 
 impl Default for RunOptions {
@@ -24,6 +28,7 @@ impl Default for RunOptions {
         RunOptions {
             articles_per_batch: 64,
             done: HashMap::new(),
+            shard: None,
         }
     }
 }
@@ -101,10 +106,16 @@ impl Pipeline {
             let a = match item {
                 Ok(a) => a,
                 Err(e) => {
-                    reject(&mut summary, e);
+                    let key = format!("{}:{}", e.file, e.line.unwrap_or(0));
+                    if opts.shard.is_none_or(|s| s.keeps(&key)) {
+                        reject(&mut summary, e);
+                    }
                     continue;
                 }
             };
+            if opts.shard.is_some_and(|s| !s.keeps(&a.id)) {
+                continue;
+            }
             if !seen.insert(a.id.clone()) {
                 let e = located(
                     &a,
