@@ -157,8 +157,9 @@ pub enum EvalCommand {
 /// `newslens report`.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// Annotation JSONL written by `newslens annotate`.
-    pub input: PathBuf,
+    /// Annotation JSONL written by `newslens annotate`: files (e.g. out/part-*.jsonl) or folders.
+    #[arg(required = true, num_args = 1..)]
+    pub input: Vec<PathBuf>,
     /// Output folder.
     #[arg(short, long, value_name = "DIR", default_value = "output/report")]
     pub output: PathBuf,

@@ -87,6 +87,28 @@ fn shards_union_equals_one_run_and_resume() {
     }
     assert_eq!(union, reference, "the shards' union differs from one run");
 
+    // The report reads the parts (a folder, or the files), as one corpus.
+    let parts: Vec<String> = (0..3)
+        .map(|i| {
+            out.join(format!("part-{i:05}-of-00003.jsonl"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    for inputs in [vec![out.display().to_string()], parts] {
+        let rep = dir.path().join("rep");
+        let mut args = vec!["report".to_string()];
+        args.extend(inputs);
+        args.extend(["-o", rep.to_str().unwrap(), "--format", "json"].map(String::from));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let r: Value =
+            serde_json::from_str(&std::fs::read_to_string(rep.join("report.json")).unwrap())
+                .unwrap();
+        assert_eq!(r["articles"], 24);
+    }
+
     // A finished shard is left alone.
     let part1 = out.join("part-00001-of-00003.jsonl");
     let before = std::fs::read(&part1).unwrap();

@@ -116,8 +116,55 @@ pub struct Report {
     pub models: Vec<String>,
 }
 
-/// Reads annotation JSONL; a bad line is an error naming the file and line.
-pub fn load(path: &Path) -> Result<Vec<Annotation>, String> {
+/// Reads annotations from files and folders (a folder: every `.jsonl` file in it, in name
+/// order, e.g. the part files of sharded runs). An id seen twice is an error: the inputs overlap.
+pub fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Annotation>, String> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut inside: Vec<_> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: cannot list: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.extension().is_some_and(|x| x == "jsonl")
+                        && !f.to_string_lossy().ends_with(".rejects.jsonl")
+                })
+                .collect();
+            inside.sort();
+            files.extend(inside);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for f in &files {
+        for a in load_file(f)? {
+            if let Some(first) = seen.insert(a.id.clone(), f.clone()) {
+                return Err(format!(
+                    "{}: id {:?} is also in {}: the inputs overlap",
+                    f.display(),
+                    a.id,
+                    first.display()
+                ));
+            }
+            out.push(a);
+        }
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "no annotations in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(out)
+}
+
+fn load_file(path: &Path) -> Result<Vec<Annotation>, String> {
     let f =
         std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
     let mut out = Vec::new();
@@ -133,9 +180,6 @@ pub fn load(path: &Path) -> Result<Vec<Annotation>, String> {
                 n + 1
             )
         })?);
-    }
-    if out.is_empty() {
-        return Err(format!("{}: no annotations", path.display()));
     }
     Ok(out)
 }
