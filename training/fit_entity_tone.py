@@ -21,26 +21,38 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
 CLASSES = ["negative", "neutral", "positive"]
+# Every feature newslens computes (src/sentiment/entity.rs), and the few the layer uses: the mean of
+# the entity's sentences and the article's own tone (chosen by 5-fold CV over 5 fold draws among
+# a handful of subsets; more features overfit 229 articles).
 FEATURES = ["mean_negative", "mean_neutral", "mean_positive", "min_score", "max_score", "first_score",
             "share_negative", "share_positive", "article_negative", "article_positive", "log_sentences"]
+USED = ["mean_negative", "mean_neutral", "mean_positive", "article_negative", "article_positive"]
 GRID = [0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 
 
 def load(path):
     rows = [json.loads(line) for line in open(path, encoding="utf-8")]
     found = [r for r in rows if r["found"]]
-    x = np.array([[r["features"][f] for f in FEATURES] for r in found])
+    x = np.array([[r["features"][f] for f in USED] for r in found])
     y = np.array([CLASSES.index(r["gold"]) for r in found])
     return rows, x, y
 
 
-def cv_scores(x, y, c, seed=13):
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-    pred = np.zeros_like(y)
-    for tr, te in folds.split(x, y):
-        m = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(x[tr], y[tr])
-        pred[te] = m.predict(x[te])
-    return f1_score(y, pred, average="macro"), (pred == y).mean()
+SEEDS = (13, 1, 2, 3, 4)
+
+
+def cv_scores(x, y, c):
+    """Macro-F1 and accuracy of 5-fold cross-validation, averaged over five fold draws."""
+    f1s, accs = [], []
+    for seed in SEEDS:
+        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+        pred = np.zeros_like(y)
+        for tr, te in folds.split(x, y):
+            m = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(x[tr], y[tr])
+            pred[te] = m.predict(x[te])
+        f1s.append(f1_score(y, pred, average="macro"))
+        accs.append((pred == y).mean())
+    return float(np.mean(f1s)), float(np.mean(accs))
 
 
 def main():
@@ -50,9 +62,8 @@ def main():
     args = ap.parse_args()
     rows, x, y = load(args.features)
     print(f"{len(rows)} articles, target found in {len(y)}; gold neg/neu/pos {np.bincount(y, minlength=3).tolist()}")
-    mean_pred = x[:, :3].argmax(1)
     mean_pred = np.where((x[:, 0] >= x[:, 1]) & (x[:, 0] >= x[:, 2]), 0, np.where(x[:, 2] > x[:, 1], 2, 1))
-    art = x[:, [8, 9]]
+    art = x[:, [3, 4]]
     art_pred = np.where(art[:, 0] > np.maximum(art[:, 1], 1 - art.sum(1)), 0,
                         np.where(art[:, 1] > 1 - art.sum(1), 2, 1))
     results = {"articles": len(rows), "target_found": int(len(y)),
@@ -68,15 +79,14 @@ def main():
         results["grid"][str(c)] = {"macro_f1": f1, "accuracy": acc}
         print(f"C={c}: 5-fold macro-F1 {f1:.4f} accuracy {acc:.4f}")
     best = max(GRID, key=lambda c: results["grid"][str(c)]["macro_f1"])
-    # Robustness: the chosen C's figure on five other fold draws.
     results["chosen_C"] = best
-    results["cv_macro_f1_other_seeds"] = [cv_scores(x, y, best, seed)[0] for seed in (1, 2, 3, 4, 5)]
+    results["features"] = USED
     print(json.dumps({k: v for k, v in results.items() if k != "grid"}, indent=1))
     model = LogisticRegression(C=best, class_weight="balanced", max_iter=5000).fit(x, y)
-    layer = {"features": FEATURES, "weights": [[round(float(w), 6) for w in row] for row in model.coef_],
+    layer = {"features": USED, "weights": [[round(float(w), 6) for w in row] for row in model.coef_],
              "bias": [round(float(b), 6) for b in model.intercept_],
              "fitted": "training/fit_entity_tone.py on PerSenT dev held-out articles "
-                       f"({len(y)}), C={best}, 5-fold CV macro-F1 "
+                       f"({len(y)}), C={best}, 5-fold CV macro-F1 (mean of 5 fold draws) "
                        f"{results['grid'][str(best)]['macro_f1']:.3f}"}
     if args.write:
         cfg = json.loads(args.write.read_text())
