@@ -98,8 +98,8 @@ pub fn write_jsonl(path: &Path, records: &[Value]) {
     std::fs::write(path, body).unwrap();
 }
 
-/// `newslens annotate INPUT -o OUT --quiet EXTRA...`; asserts success, returns the output lines.
-pub fn annotate_ok(input: &Path, out: &Path, extra: &[&str]) -> Vec<Value> {
+/// `newslens annotate INPUT -o OUT --quiet EXTRA...`.
+pub fn annotate_to(input: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "annotate",
         input.to_str().unwrap(),
@@ -108,7 +108,12 @@ pub fn annotate_ok(input: &Path, out: &Path, extra: &[&str]) -> Vec<Value> {
         "--quiet",
     ];
     args.extend_from_slice(extra);
-    let o = run(&args);
+    run(&args)
+}
+
+/// [`annotate_to`], asserting success; returns the output lines.
+pub fn annotate_ok(input: &Path, out: &Path, extra: &[&str]) -> Vec<Value> {
+    let o = annotate_to(input, out, extra);
     assert!(o.status.success(), "{}", stderr(&o));
     read_jsonl(out)
 }

@@ -2,23 +2,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use common::*;
 use serde_json::json;
-
-fn annotate(input: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "annotate",
-        input.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    run(&args)
-}
 
 #[test]
 fn symlink_loops_fifos_and_dangling_links_neither_hang_nor_repeat() {
@@ -82,13 +69,13 @@ fn a_jsonl_byte_order_mark_and_an_empty_file() {
     );
     std::fs::write(&feed, body).unwrap();
     let out = dir.path().join("bom.out.jsonl");
-    let o = annotate(&feed, &out, &[]);
+    let o = annotate_to(&feed, &out, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(read_jsonl(&out).len(), 2);
 
     let empty = dir.path().join("empty.jsonl");
     std::fs::write(&empty, "").unwrap();
-    let o = annotate(&empty, &dir.path().join("empty.out.jsonl"), &[]);
+    let o = annotate_to(&empty, &dir.path().join("empty.out.jsonl"), &[]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("no articles"), "{}", stderr(&o));
 }
@@ -105,7 +92,7 @@ fn resume_checks_texts_keeps_every_line_and_reports_duplicates_again() {
     ];
     write_jsonl(&feed, &records);
     let out = dir.path().join("out.jsonl");
-    let o = annotate(&feed, &out, &[]);
+    let o = annotate_to(&feed, &out, &[]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let first = std::fs::read_to_string(&out).unwrap();
     assert_eq!(first.lines().count(), 3);
@@ -117,7 +104,7 @@ fn resume_checks_texts_keeps_every_line_and_reports_duplicates_again() {
     let lines: Vec<&str> = first.lines().collect();
     let edited = format!("{}\nnot a record\n{}\n{}\n", lines[0], lines[1], lines[2]);
     std::fs::write(&out, &edited).unwrap();
-    let o = annotate(&feed, &out, &["--resume"]);
+    let o = annotate_to(&feed, &out, &["--resume"]);
     // The duplicate id is reported again, not hidden by the resume.
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("duplicate id"), "{}", stderr(&o));
@@ -135,7 +122,7 @@ fn resume_checks_texts_keeps_every_line_and_reports_duplicates_again() {
         json!({"id": "4", "text": "Narendra Modi visited Mumbai."}),
     ];
     write_jsonl(&feed, &changed);
-    let o = annotate(&feed, &out, &["--resume"]);
+    let o = annotate_to(&feed, &out, &["--resume"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("different text"), "{}", stderr(&o));
     let after = std::fs::read_to_string(&out).unwrap();

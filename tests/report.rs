@@ -53,6 +53,22 @@ fn article(id: &str, source: &str, score: f64, mentions: &[(&str, &str, f64)]) -
            "entities": entities, "chrome": [], "meta": {"models": {"ner": "n@1", "sentiment": "s@1"}, "offsets": "char", "entity_sentiment": "targeted"}})
 }
 
+/// `newslens report INPUT -o <beside it>/rep EXTRA...`: report.json, and the output folder.
+fn report_json(input: &Path, extra: &[&str]) -> (Value, std::path::PathBuf) {
+    let out = input.with_file_name("rep");
+    let mut args = vec![
+        "report",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(out.join("report.json")).unwrap();
+    (serde_json::from_str(&text).unwrap(), out)
+}
+
 fn fixture(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("ann.jsonl");
     write_jsonl(
@@ -265,20 +281,7 @@ fn entities_with_different_labels_stay_apart_across_articles() {
             ),
         ],
     );
-    let out = dir.path().join("rep");
-    let o = run(&[
-        "report",
-        path.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--format",
-        "json",
-        "--min-groups",
-        "1",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let r: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let (r, _) = report_json(&path, &["--format", "json", "--min-groups", "1"]);
     let rows: Vec<(String, String, usize)> = r["entities"]
         .as_array()
         .unwrap()
@@ -324,20 +327,7 @@ fn articles_without_the_field_are_apart_and_top_limits_entities() {
             article("d", "", -0.9, &[("Beijing", "LOC", -0.9)]),
         ],
     );
-    let out = dir.path().join("rep");
-    let o = run(&[
-        "report",
-        path.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--format",
-        "json,html",
-        "--top",
-        "1",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let r: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let (r, out) = report_json(&path, &["--format", "json,html", "--top", "1"]);
     let names: Vec<&str> = r["groups"]
         .as_array()
         .unwrap()
