@@ -352,3 +352,58 @@ fn articles_without_the_field_are_apart_and_top_limits_entities() {
         "the entity table has a header row at its top"
     );
 }
+
+#[test]
+fn coverage_and_differences_beyond_chance() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ann.jsonl");
+    let mut records = Vec::new();
+    for i in 0..4 {
+        let s = -0.6 - 0.05 * i as f64;
+        records.push(article(
+            &format!("a{i}"),
+            "Alpha",
+            s,
+            &[("Xi Jinping", "PER", s), ("Beijing", "LOC", 0.0)],
+        ));
+        let s = 0.5 + 0.05 * i as f64;
+        records.push(article(
+            &format!("b{i}"),
+            "Beta",
+            s,
+            &[("Xi Jinping", "PER", s)],
+        ));
+    }
+    // Beijing named by Beta once, and unlike Xi with no clear difference.
+    records.push(article("b9", "Beta", 0.0, &[("Beijing", "LOC", 0.1)]));
+    write_jsonl(&path, &records);
+    let (r, out) = report_json(&path, &["--format", "json,html"]);
+    let xi = r["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "Xi Jinping")
+        .unwrap();
+    // Alpha: 8 entity mentions in all, 4 of them Xi; Beta: 5, 4 of them Xi.
+    assert_eq!(xi["cells"]["Alpha"]["coverage"], 0.5);
+    assert_eq!(xi["cells"]["Beta"]["coverage"], 0.8);
+    let d = &xi["differences"][0];
+    assert_eq!(
+        (d["lower"].as_str(), d["higher"].as_str()),
+        (Some("Alpha"), Some("Beta"))
+    );
+    // 4 v 4 articles, completely separated: p = 2 / C(8, 4) = 1/35 exactly, estimated.
+    assert!(d["p"].as_f64().unwrap() < 0.05, "{d}");
+    let beijing = r["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "Beijing")
+        .unwrap();
+    assert_eq!(beijing["differences"], json!([]));
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains("Alpha is more negative than Beta"),
+        "no difference stated"
+    );
+}

@@ -121,7 +121,7 @@ pub fn page(r: &Report) -> Result<String, String> {
     } else {
         let _ = writeln!(
             h,
-            "<p>Mean tone towards each entity in each group (mentions in brackets); the {} most mentioned of {} entities named by at least two groups (<code>--top</code>).</p>",
+            "<p>Mean tone towards each entity in each group; in brackets, its mentions and its coverage: the share of all entity mentions in that group's articles that name it (who is named by whom). The {} most mentioned of {} entities named by at least two groups (<code>--top</code>).</p>",
             r.entities.len(),
             r.entities_total
         );
@@ -137,10 +137,11 @@ pub fn page(r: &Report) -> Result<String, String> {
                     Some(c) => {
                         let _ = write!(
                             h,
-                            "<td style=\"background:{}\">{:+.3} ({})</td>",
+                            "<td style=\"background:{}\">{:+.3} ({}, {:.1}%)</td>",
                             hex(diverging(c.score)),
                             c.score,
-                            c.mentions
+                            c.mentions,
+                            100.0 * c.coverage
                         );
                     }
                     None => h.push_str("<td style=\"background:#e1e1e1\">–</td>"),
@@ -148,7 +149,32 @@ pub fn page(r: &Report) -> Result<String, String> {
             }
             h.push_str("</tr>\n");
         }
-        h.push_str("</tbody></table></div>\n<h2>Evidence</h2><p>The sentences behind each score, with the mention marked.</p>\n");
+        h.push_str("</tbody></table></div>\n");
+        let diffs: Vec<String> = r
+            .entities
+            .iter()
+            .flat_map(|e| {
+                e.differences.iter().map(move |d| {
+                    format!(
+                        "<li><b>{}</b>: {} is more negative than {} (gap {:.2}, p = {:.3})</li>",
+                        esc(&e.name),
+                        esc(&d.lower),
+                        esc(&d.higher),
+                        d.gap,
+                        d.p
+                    )
+                })
+            })
+            .collect();
+        h.push_str("<h2>Differences in tone beyond chance</h2><p>For each entity and pair of groups with at least 3 articles naming it: a two-sided permutation test (4,999 relabellings, fixed seed) of the difference between the groups' mean per-article scores. Listed when p &lt; 0.05, per comparison: with many comparisons some will appear by chance.</p>\n");
+        if diffs.is_empty() {
+            h.push_str("<p>None.</p>\n");
+        } else {
+            let _ = writeln!(h, "<ul>{}</ul>", diffs.join(""));
+        }
+        h.push_str(
+            "<h2>Evidence</h2><p>The sentences behind each score, with the mention marked.</p>\n",
+        );
         for e in &r.entities {
             let aliases = if e.aliases.is_empty() {
                 String::new()

@@ -6,7 +6,7 @@ mod html;
 mod stats;
 mod tables;
 
-pub use stats::{mean_ci, t975, MeanCi};
+pub use stats::{mean_ci, permutation_p, t975, MeanCi};
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
@@ -80,6 +80,10 @@ pub struct Cell {
     pub mentions: usize,
     /// Articles that mention it.
     pub articles: usize,
+    /// Share of all entity mentions in the group's articles that name this entity (coverage).
+    pub coverage: f64,
+    /// The entity's score in each article of the group that mentions it.
+    pub article_scores: Vec<f64>,
     /// The sentences behind the score.
     pub evidence: Vec<Evidence>,
 }
@@ -95,6 +99,23 @@ pub struct EntityAcross {
     pub aliases: Vec<String>,
     /// Per group.
     pub cells: BTreeMap<String, Cell>,
+    /// Pairs of groups whose tone towards the entity differs beyond chance.
+    pub differences: Vec<Difference>,
+}
+
+/// Two groups whose mean tone towards an entity differs: a two-sided permutation test on the
+/// per-article entity scores (groups with at least 3 such articles), p < 0.05 per comparison
+/// (not corrected for the number of comparisons).
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference {
+    /// The group with the lower mean.
+    pub lower: String,
+    /// The group with the higher mean.
+    pub higher: String,
+    /// Difference of the means (higher - lower).
+    pub gap: f64,
+    /// Permutation p-value.
+    pub p: f64,
 }
 
 /// Everything the report shows.
@@ -258,6 +279,9 @@ pub fn build(annotations: &[Annotation], opts: &ReportOptions) -> Report {
     if opts.top > 0 {
         entities.truncate(opts.top);
     }
+    for e in &mut entities {
+        e.differences = differences(&e.cells);
+    }
     Report {
         by: opts.by.clone(),
         articles: annotations.len(),
@@ -291,9 +315,18 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
         }
     }
     let groups = group_mentions(&mentions, &names, false);
+    // All entity mentions per group, for coverage.
+    let mut group_mentions: HashMap<String, usize> = HashMap::new();
+    for a in annotations {
+        if let Some(g) = field(a, &opts.by) {
+            *group_mentions.entry(g).or_default() +=
+                a.entities.iter().map(|e| e.count).sum::<usize>();
+        }
+    }
     let mut out = Vec::new();
     for g in groups {
-        let mut cells: BTreeMap<String, (f64, usize, usize, Vec<Evidence>)> = BTreeMap::new();
+        let mut cells: BTreeMap<String, (f64, usize, usize, Vec<Evidence>, Vec<f64>)> =
+            BTreeMap::new();
         let mut aliases: HashMap<&str, ()> = HashMap::new();
         for &m in &g.members {
             let (ai, ei) = refs[m];
@@ -302,10 +335,13 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
             let Some(group) = field(a, &opts.by) else {
                 continue;
             };
-            let cell = cells.entry(group).or_insert((0.0, 0, 0, Vec::new()));
+            let cell = cells
+                .entry(group)
+                .or_insert((0.0, 0, 0, Vec::new(), Vec::new()));
             cell.0 += e.sentiment.score * e.count as f64;
             cell.1 += e.count;
             cell.2 += 1;
+            cell.4.push(e.sentiment.score);
             let mut last_sentence = None;
             for men in &e.mentions {
                 if last_sentence == Some(men.sentence) {
@@ -336,30 +372,59 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
             .map(str::to_string)
             .collect();
         aliases.sort();
-        let cells = cells
+        let cells: BTreeMap<String, Cell> = cells
             .into_iter()
-            .map(|(k, (sum, n, arts, evidence))| {
+            .map(|(k, (sum, n, arts, evidence, article_scores))| {
                 let score = (sum / n.max(1) as f64 * 1e4).round() / 1e4;
-                (
-                    k,
-                    Cell {
-                        score,
-                        mentions: n,
-                        articles: arts,
-                        evidence,
-                    },
-                )
+                let all = group_mentions.get(&k).copied().unwrap_or(0).max(1);
+                let coverage = (n as f64 / all as f64 * 1e4).round() / 1e4;
+                let cell = Cell {
+                    score,
+                    mentions: n,
+                    articles: arts,
+                    coverage,
+                    article_scores,
+                    evidence,
+                };
+                (k, cell)
             })
             .collect();
         out.push(EntityAcross {
             name: g.name,
             label: g.label,
             aliases,
+            differences: Vec::new(),
             cells,
         });
     }
     let total = |e: &EntityAcross| e.cells.values().map(|c| c.mentions).sum::<usize>();
     out.sort_by(|a, b| total(b).cmp(&total(a)).then(a.name.cmp(&b.name)));
+    out
+}
+
+/// Pairs of groups whose per-article scores differ (permutation test, p < 0.05).
+fn differences(cells: &BTreeMap<String, Cell>) -> Vec<Difference> {
+    let eligible: Vec<(&String, &Cell)> = cells
+        .iter()
+        .filter(|(_, c)| c.article_scores.len() >= 3)
+        .collect();
+    let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+    let mut out = Vec::new();
+    for (i, (ga, a)) in eligible.iter().enumerate() {
+        for (gb, b) in &eligible[i + 1..] {
+            let p = permutation_p(&a.article_scores, &b.article_scores, 4999);
+            if p < 0.05 {
+                let (ma, mb) = (mean(&a.article_scores), mean(&b.article_scores));
+                let (lower, higher) = if ma <= mb { (ga, gb) } else { (gb, ga) };
+                out.push(Difference {
+                    lower: lower.to_string(),
+                    higher: higher.to_string(),
+                    gap: ((ma - mb).abs() * 1e4).round() / 1e4,
+                    p: (p * 1e4).round() / 1e4,
+                });
+            }
+        }
+    }
     out
 }
 
