@@ -325,8 +325,7 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
     }
     let mut out = Vec::new();
     for g in groups {
-        let mut cells: BTreeMap<String, (f64, usize, usize, Vec<Evidence>, Vec<f64>)> =
-            BTreeMap::new();
+        let mut cells: BTreeMap<String, Tally> = BTreeMap::new();
         let mut aliases: HashMap<&str, ()> = HashMap::new();
         for &m in &g.members {
             let (ai, ei) = refs[m];
@@ -335,13 +334,10 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
             let Some(group) = field(a, &opts.by) else {
                 continue;
             };
-            let cell = cells
-                .entry(group)
-                .or_insert((0.0, 0, 0, Vec::new(), Vec::new()));
-            cell.0 += e.sentiment.score * e.count as f64;
-            cell.1 += e.count;
-            cell.2 += 1;
-            cell.4.push(e.sentiment.score);
+            let cell = cells.entry(group).or_default();
+            cell.weighted += e.sentiment.score * e.count as f64;
+            cell.mentions += e.count;
+            cell.scores.push(e.sentiment.score);
             let mut last_sentence = None;
             for men in &e.mentions {
                 if last_sentence == Some(men.sentence) {
@@ -351,7 +347,7 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
                 let Some(s) = a.sentences.get(men.sentence) else {
                     continue;
                 };
-                cell.3.push(Evidence {
+                cell.evidence.push(Evidence {
                     id: a.id.clone(),
                     start: s.start,
                     end: s.end,
@@ -362,7 +358,7 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
                 });
             }
         }
-        let total: usize = cells.values().map(|c| c.1).sum();
+        let total: usize = cells.values().map(|c| c.mentions).sum();
         if cells.len() < opts.min_groups || total < opts.min_count {
             continue;
         }
@@ -374,17 +370,18 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
         aliases.sort();
         let cells: BTreeMap<String, Cell> = cells
             .into_iter()
-            .map(|(k, (sum, n, arts, evidence, article_scores))| {
-                let score = (sum / n.max(1) as f64 * 1e4).round() / 1e4;
+            .map(|(k, t)| {
+                let n = t.mentions;
+                let score = (t.weighted / n.max(1) as f64 * 1e4).round() / 1e4;
                 let all = group_mentions.get(&k).copied().unwrap_or(0).max(1);
                 let coverage = (n as f64 / all as f64 * 1e4).round() / 1e4;
                 let cell = Cell {
                     score,
                     mentions: n,
-                    articles: arts,
+                    articles: t.scores.len(),
                     coverage,
-                    article_scores,
-                    evidence,
+                    article_scores: t.scores,
+                    evidence: t.evidence,
                 };
                 (k, cell)
             })
@@ -400,6 +397,17 @@ fn entities_across(annotations: &[Annotation], opts: &ReportOptions) -> Vec<Enti
     let total = |e: &EntityAcross| e.cells.values().map(|c| c.mentions).sum::<usize>();
     out.sort_by(|a, b| total(b).cmp(&total(a)).then(a.name.cmp(&b.name)));
     out
+}
+
+/// An entity's figures in one group while they are summed up.
+#[derive(Default)]
+struct Tally {
+    /// Sum of article-level scores weighted by mentions.
+    weighted: f64,
+    mentions: usize,
+    /// The entity's score in each article.
+    scores: Vec<f64>,
+    evidence: Vec<Evidence>,
 }
 
 /// Pairs of groups whose per-article scores differ (permutation test, p < 0.05).
