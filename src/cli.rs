@@ -74,6 +74,11 @@ pub struct AnnotateArgs {
     /// JOB_COMPLETION_INDEX (with --shards) or SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Where rejected inputs go: `stderr` (and the rejects file), or also `inline`: a line
+    /// {"id", "error", "file", "line"} in the output at the input's place, so that the output
+    /// has one line per input record, in order (a Spark `RDD.pipe` stage needs that).
+    #[arg(long, value_enum, default_value_t = Errors::Stderr)]
+    pub errors: Errors,
     /// Number of shards, for JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's completions).
     #[arg(long, value_name = "N")]
     pub shards: Option<u64>,
@@ -94,6 +99,15 @@ pub struct AnnotateArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// Where rejected inputs are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Errors {
+    /// On stderr and in the rejects file.
+    Stderr,
+    /// Also as a line of the output, in input order.
+    Inline,
 }
 
 /// `newslens eval ...`.

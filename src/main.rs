@@ -143,6 +143,7 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
         articles_per_batch: args.articles_per_batch,
         done: resume.done,
         shard,
+        errors_inline: args.errors == cli::Errors::Inline,
     };
     let bar_progress = BarProgress { bar: &bar, started };
     let run = pipeline.run(articles, &mut writer, &opts, &bar_progress)?;

@@ -21,6 +21,9 @@ pub struct RunOptions {
     /// Only the articles of this shard (an unreadable input belongs to the shard of its
     /// `file:line`, so exactly one shard reports it).
     pub shard: Option<Shard>,
+    /// Also write each rejected input as a line of the output, in input order:
+    /// `{"id", "error", "file", "line"}` (so a filter's output lines up with its input).
+    pub errors_inline: bool,
 }
 
 impl Default for RunOptions {
@@ -29,6 +32,7 @@ impl Default for RunOptions {
             articles_per_batch: 64,
             done: HashMap::new(),
             shard: None,
+            errors_inline: false,
         }
     }
 }
@@ -84,6 +88,13 @@ fn located(a: &Article, message: String) -> InputError {
     }
 }
 
+/// Articles waiting for their batch, and the inline error lines that go before article `at`.
+#[derive(Default)]
+struct Pending {
+    articles: Vec<Article>,
+    errors: Vec<(usize, serde_json::Value)>,
+}
+
 impl Pipeline {
     /// Annotates every article of `articles` into `writer`, a batch at a time (each batch written
     /// and flushed whole). Bad inputs are rejected and the run goes on.
@@ -96,9 +107,13 @@ impl Pipeline {
     ) -> Result<RunSummary, RunError> {
         let mut summary = RunSummary::default();
         let mut seen: HashSet<String> = HashSet::new();
-        let mut pending: Vec<Article> = Vec::new();
-        let reject = |summary: &mut RunSummary, e: InputError| {
+        let mut pending = Pending::default();
+        let reject = |summary: &mut RunSummary, pending: &mut Pending, e: InputError| {
             progress.rejected(&e);
+            if opts.errors_inline {
+                let line = serde_json::to_value(&e).unwrap_or_default();
+                pending.errors.push((pending.articles.len(), line));
+            }
             summary.rejects.push(e);
             progress.advance(1, summary.tokens);
         };
@@ -108,7 +123,7 @@ impl Pipeline {
                 Err(e) => {
                     let key = format!("{}:{}", e.file, e.line.unwrap_or(0));
                     if opts.shard.is_none_or(|s| s.keeps(&key)) {
-                        reject(&mut summary, e);
+                        reject(&mut summary, &mut pending, e);
                     }
                     continue;
                 }
@@ -121,7 +136,7 @@ impl Pipeline {
                     &a,
                     "duplicate id: an earlier article has the same id; ids must be unique".into(),
                 );
-                reject(&mut summary, e);
+                reject(&mut summary, &mut pending, e);
                 continue;
             }
             if let Some(stored) = opts.done.get(&a.id) {
@@ -133,7 +148,7 @@ impl Pipeline {
                              remove that line from the output, or annotate into a new file",
                             a.id
                         );
-                        reject(&mut summary, located(&a, message));
+                        reject(&mut summary, &mut pending, located(&a, message));
                     }
                     _ => {
                         summary.skipped += 1;
@@ -142,8 +157,8 @@ impl Pipeline {
                 }
                 continue;
             }
-            pending.push(a);
-            if pending.len() >= opts.articles_per_batch.max(1) {
+            pending.articles.push(a);
+            if pending.articles.len() >= opts.articles_per_batch.max(1) {
                 self.write_batch(&mut pending, writer, &mut summary, progress)?;
             }
         }
@@ -153,23 +168,31 @@ impl Pipeline {
 
     fn write_batch(
         &self,
-        pending: &mut Vec<Article>,
+        pending: &mut Pending,
         writer: &mut Writer,
         summary: &mut RunSummary,
         progress: &dyn Progress,
     ) -> Result<(), RunError> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let (annotations, work) = self.annotate(pending)?;
-        for a in &annotations {
+        let (annotations, work) = if pending.articles.is_empty() {
+            (Vec::new(), Default::default())
+        } else {
+            self.annotate(&pending.articles)?
+        };
+        let mut errors = pending.errors.drain(..).peekable();
+        for (i, a) in annotations.iter().enumerate() {
+            while let Some((_, e)) = errors.next_if(|(at, _)| *at <= i) {
+                writer.write_value(&e)?;
+            }
             writer.write(a)?;
+        }
+        for (_, e) in errors {
+            writer.write_value(&e)?;
         }
         writer.flush()?;
         summary.written += annotations.len();
         summary.tokens += work.tokens;
-        progress.advance(pending.len() as u64, summary.tokens);
-        pending.clear();
+        progress.advance(pending.articles.len() as u64, summary.tokens);
+        pending.articles.clear();
         Ok(())
     }
 }

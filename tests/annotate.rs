@@ -244,3 +244,60 @@ fn stdin_to_stdout_filter() {
         entities(&lines[0])
     );
 }
+
+#[test]
+fn filter_with_inline_errors_gives_one_line_per_input_line_in_order() {
+    let feed = [
+        r#"{"id": "a", "text": "Xi Jinping visited Moscow."}"#,
+        r#"{not json"#,
+        r#"{"id": "b", "text": "Apple opened a store in Paris."}"#,
+        r#"{"id": "a", "text": "A duplicate id."}"#,
+        r#"{"id": "c", "title": "no text"}"#,
+        r#"{"id": "d", "text": "Angela Merkel spoke in Berlin."}"#,
+    ]
+    .join("\n");
+    let mut child = newslens()
+        .args([
+            "annotate",
+            "-",
+            "--quiet",
+            "--errors",
+            "inline",
+            "--articles-per-batch",
+            "2",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(feed.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let lines: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    let ids: Vec<Value> = lines.iter().map(|l| l["id"].clone()).collect();
+    assert_eq!(
+        ids,
+        [
+            json!("a"),
+            Value::Null,
+            json!("b"),
+            json!("a"),
+            json!("c"),
+            json!("d")
+        ]
+    );
+    let errors: Vec<bool> = lines.iter().map(|l| l.get("error").is_some()).collect();
+    assert_eq!(errors, [false, true, false, true, true, false]);
+    assert_eq!(lines[1]["line"], 2);
+}

@@ -51,6 +51,16 @@ fn parse(line: &str, name: &str, line_no: usize) -> Result<Article, InputError> 
             "not a JSON object; each line must be {\"id\": ..., \"text\": ...}".into(),
         ));
     };
+    // Errors past this point name the record's id when it has a usable one.
+    let known_id = match obj.get("id") {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let err = |msg: String| InputError {
+        id: known_id.clone(),
+        ..err(msg)
+    };
     let text = match obj.remove("text") {
         Some(Value::String(t)) => t,
         Some(_) => return Err(err("`text` is not a string".into())),

@@ -56,14 +56,21 @@ impl Writer {
                 whole += n as u64;
                 #[derive(serde::Deserialize)]
                 struct Done {
-                    id: String,
+                    id: Option<String>,
                     text_hash: Option<String>,
+                    error: Option<serde_json::Value>,
                 }
                 match serde_json::from_slice::<Done>(&line) {
-                    Ok(r) => {
-                        state.done.insert(r.id, r.text_hash);
+                    // An inline error line (`--errors inline`): the input is tried again.
+                    Ok(Done { error: Some(_), .. }) => {}
+                    Ok(Done {
+                        id: Some(id),
+                        text_hash,
+                        ..
+                    }) => {
+                        state.done.insert(id, text_hash);
                     }
-                    Err(_) => state.foreign_lines.push(number),
+                    _ => state.foreign_lines.push(number),
                 }
             }
             drop(reader);
@@ -85,6 +92,13 @@ impl Writer {
     /// Appends one annotation as one line, in one write.
     pub fn write(&mut self, a: &Annotation) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(a).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.out.write_all(&line)
+    }
+
+    /// Appends any JSON value as one line (an inline error record).
+    pub fn write_value(&mut self, v: &serde_json::Value) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(v).map_err(std::io::Error::other)?;
         line.push(b'\n');
         self.out.write_all(&line)
     }
