@@ -117,3 +117,59 @@ pub fn annotate_ok(input: &Path, out: &Path, extra: &[&str]) -> Vec<Value> {
     assert!(o.status.success(), "{}", stderr(&o));
     read_jsonl(out)
 }
+
+pub const PEOPLE: [&str; 8] = [
+    "Emily Feng",
+    "Xi Jinping",
+    "Angela Merkel",
+    "Ying Cao",
+    "Joe Biden",
+    "Narendra Modi",
+    "Olaf Scholz",
+    "Maria Gonzalez",
+];
+pub const PLACES: [&str; 6] = [
+    "Chengdu",
+    "the Darien Gap",
+    "New York",
+    "Lianjiang County",
+    "Berlin",
+    "Mumbai",
+];
+pub const ORGS: [&str; 5] = [
+    "the European Central Bank",
+    "Radio Free Asia",
+    "Safeguard Defenders",
+    "the United Nations",
+    "Reuters",
+];
+pub const FRAMES: [&str; 8] = [
+    "{p} said the talks in {l} were a great success for {o}.",
+    "Critics accused {o} of ignoring the suffering of families in {l}.",
+    "{p} flew to {l} on Tuesday to meet officials from {o}.",
+    "The collapse shocked investors, and {p} warned of worse to come.",
+    "According to {o}, thousands of people left {l} last year.",
+    "\"We are proud of what we built here,\" {p} told reporters in {l}.",
+    "Prices rose by 3.2 percent, the fastest pace since 2008.",
+    "{o} praised {p} for a brave and honest decision.",
+];
+
+/// `n` made-up news articles of 1 to 23 sentences (ids `gen-00`, ...), always the same.
+pub fn generated_articles(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let sentences = 1 + (i * 7) % 23;
+            let mut text = String::new();
+            for s in 0..sentences {
+                let k = i * 31 + s * 17;
+                let line = FRAMES[k % FRAMES.len()]
+                    .replace("{p}", PEOPLE[(k / 3) % PEOPLE.len()])
+                    .replace("{l}", PLACES[(k / 5) % PLACES.len()])
+                    .replace("{o}", ORGS[(k / 7) % ORGS.len()]);
+                text.push_str(&line);
+                text.push(if s % 4 == 3 { '\n' } else { ' ' });
+            }
+            serde_json::json!({"id": format!("gen-{i:02}"), "text": text.trim_end()})
+        })
+        .collect()
+}

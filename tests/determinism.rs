@@ -9,42 +9,6 @@ use std::path::Path;
 use common::*;
 use serde_json::{json, Value};
 
-const PEOPLE: [&str; 8] = [
-    "Emily Feng",
-    "Xi Jinping",
-    "Angela Merkel",
-    "Ying Cao",
-    "Joe Biden",
-    "Narendra Modi",
-    "Olaf Scholz",
-    "Maria Gonzalez",
-];
-const PLACES: [&str; 6] = [
-    "Chengdu",
-    "the Darien Gap",
-    "New York",
-    "Lianjiang County",
-    "Berlin",
-    "Mumbai",
-];
-const ORGS: [&str; 5] = [
-    "the European Central Bank",
-    "Radio Free Asia",
-    "Safeguard Defenders",
-    "the United Nations",
-    "Reuters",
-];
-const FRAMES: [&str; 8] = [
-    "{p} said the talks in {l} were a great success for {o}.",
-    "Critics accused {o} of ignoring the suffering of families in {l}.",
-    "{p} flew to {l} on Tuesday to meet officials from {o}.",
-    "The collapse shocked investors, and {p} warned of worse to come.",
-    "According to {o}, thousands of people left {l} last year.",
-    "\"We are proud of what we built here,\" {p} told reporters in {l}.",
-    "Prices rose by 3.2 percent, the fastest pace since 2008.",
-    "{o} praised {p} for a brave and honest decision.",
-];
-
 /// Articles of very different lengths (one sentence to several 126-token windows).
 fn articles() -> Vec<Value> {
     let mut out = Vec::new();
@@ -56,20 +20,7 @@ fn articles() -> Vec<Value> {
         }
     }
     out.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-    for i in 0..36usize {
-        let sentences = 1 + (i * 7) % 23;
-        let mut text = String::new();
-        for s in 0..sentences {
-            let k = i * 31 + s * 17;
-            let line = FRAMES[k % FRAMES.len()]
-                .replace("{p}", PEOPLE[(k / 3) % PEOPLE.len()])
-                .replace("{l}", PLACES[(k / 5) % PLACES.len()])
-                .replace("{o}", ORGS[(k / 7) % ORGS.len()]);
-            text.push_str(&line);
-            text.push(if s % 4 == 3 { '\n' } else { ' ' });
-        }
-        out.push(json!({"id": format!("gen-{i:02}"), "text": text.trim_end()}));
-    }
+    out.extend(generated_articles(36));
     if let Some(data) = shared_data() {
         let bbc = std::fs::read_to_string(data.join("news_corpus/bbc_news_2225.jsonl")).unwrap();
         for line in bbc.lines().step_by(97).take(12) {
