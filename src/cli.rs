@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use newslens::eval::Split;
-use newslens::report::Format;
+use newslens::report::{Format, Period};
 use newslens::EntitySentiment;
 
 /// Named entities and entity-level sentiment for news articles, on ONNX Runtime.
@@ -195,4 +195,10 @@ pub struct ReportArgs {
     /// Show the N most mentioned entities (0: all).
     #[arg(long, default_value_t = 30)]
     pub top: usize,
+    /// Also chart each group's tone over time, by this date field (e.g. date).
+    #[arg(long, value_name = "FIELD")]
+    pub over: Option<String>,
+    /// The period of the --over timeline.
+    #[arg(long, value_enum, default_value_t = Period::Month)]
+    pub period: Period,
 }

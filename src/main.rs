@@ -245,6 +245,7 @@ fn report(args: ReportArgs) -> Result<()> {
         labels: args.label,
         min_count: args.min_count,
         top: args.top,
+        over: args.over.map(|f| (f, args.period)),
     };
     let r = report::build(&annotations, &opts);
     let formats = if args.format.is_empty() {

@@ -407,3 +407,38 @@ fn coverage_and_differences_beyond_chance() {
         "no difference stated"
     );
 }
+
+#[test]
+fn tone_over_time_by_month_with_undated_articles_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ann.jsonl");
+    let dated = |id: &str, source: &str, score: f64, date: &str| {
+        let mut a = article(id, source, score, &[("Xi Jinping", "PER", score)]);
+        a["date"] = json!(date);
+        a
+    };
+    write_jsonl(
+        &path,
+        &[
+            dated("a1", "Alpha", -0.2, "2024-01-10"),
+            dated("a2", "Alpha", -0.4, "January 28, 2024"),
+            dated("a3", "Alpha", 0.1, "2024-03-02T08:00:00Z"),
+            dated("b1", "Beta", 0.3, "2024/02/14"),
+            dated("b2", "Beta", 0.5, "unknown"),
+        ],
+    );
+    let (r, out) = report_json(&path, &["--format", "json,html", "--over", "date"]);
+    let t = &r["timeline"];
+    assert_eq!(t["periods"], json!(["2024-01", "2024-02", "2024-03"]));
+    assert_eq!(t["series"]["Alpha"]["2024-01"]["articles"], 2);
+    assert!((t["series"]["Alpha"]["2024-01"]["mean"].as_f64().unwrap() + 0.3).abs() < 1e-9);
+    assert_eq!(t["series"]["Beta"]["2024-02"]["mean"], 0.3);
+    assert_eq!(t["undated"], json!(["b2"]));
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("Over time") && html.contains("without a readable date"));
+    let (r, _) = report_json(
+        &path,
+        &["--format", "json", "--over", "date", "--period", "week"],
+    );
+    assert_eq!(r["timeline"]["periods"][0], "2024-W02");
+}

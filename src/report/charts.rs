@@ -2,7 +2,7 @@
 
 use plotters::prelude::*;
 
-use super::GroupStats;
+use super::{GroupStats, Timeline};
 
 /// Diverging red-white-blue (ColorBrewer RdBu ends: colour-blind safe) for a score in [-1, 1].
 pub fn diverging(score: f64) -> RGBColor {
@@ -102,6 +102,85 @@ pub fn groups_chart(groups: &[GroupStats], by: &str) -> Result<String, String> {
                 .map_err(fail)?;
             chart
                 .draw_series([Circle::new((g.sentiment.mean, y), 6, BLACK.stroke_width(1))])
+                .map_err(fail)?;
+        }
+        root.present().map_err(fail)?;
+    }
+    Ok(svg)
+}
+
+/// Colour-blind-safe categorical colours (Okabe-Ito) for the timeline's groups.
+const SERIES: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 0, 0),
+    RGBColor(240, 228, 66),
+];
+
+/// The colour of the `i`-th group of the timeline.
+pub fn series_colour(i: usize) -> RGBColor {
+    SERIES[i % SERIES.len()]
+}
+
+/// Each group's mean article score per period, as lines (a dot where a period has articles).
+pub fn timeline_chart(t: &Timeline) -> Result<String, String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, 360)).into_drawing_area();
+        root.fill(&WHITE).map_err(fail)?;
+        let n = t.periods.len().max(1);
+        let (mut lo, mut hi) = (0.0f64, 0.0f64);
+        for p in t.series.values().flat_map(|m| m.values()) {
+            lo = lo.min(p.mean);
+            hi = hi.max(p.mean);
+        }
+        let pad = ((hi - lo) * 0.1).max(0.05);
+        let (lo, hi) = ((lo - pad).max(-1.0), (hi + pad).min(1.0));
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .caption("Mean article score over time", ("sans-serif", 18))
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), lo..hi)
+            .map_err(fail)?;
+        chart
+            .configure_mesh()
+            .label_style(("sans-serif", 13))
+            .x_labels(n.min(24))
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < t.periods.len() {
+                    t.periods[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc("mean score")
+            .draw()
+            .map_err(fail)?;
+        chart
+            .draw_series(LineSeries::new(
+                [(-0.5, 0.0), (n as f64 - 0.5, 0.0)],
+                BLACK.mix(0.4),
+            ))
+            .map_err(fail)?;
+        for (i, points) in t.series.values().enumerate() {
+            let colour = series_colour(i);
+            let xy: Vec<(f64, f64)> = t
+                .periods
+                .iter()
+                .enumerate()
+                .filter_map(|(x, p)| points.get(p).map(|pt| (x as f64, pt.mean)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(xy.clone(), colour.stroke_width(2)))
+                .map_err(fail)?;
+            chart
+                .draw_series(xy.into_iter().map(|p| Circle::new(p, 4, colour.filled())))
                 .map_err(fail)?;
         }
         root.present().map_err(fail)?;

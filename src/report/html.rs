@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::charts::{diverging, groups_chart, hex};
+use super::charts::{diverging, groups_chart, hex, series_colour, timeline_chart};
 use super::{Evidence, Report};
 
 /// Escapes text for HTML.
@@ -113,7 +113,11 @@ pub fn page(r: &Report) -> Result<String, String> {
             100.0 * g.share_negative, 100.0 * g.share_neutral, 100.0 * g.share_positive
         );
     }
-    h.push_str("</table>\n<h2>Entities across groups</h2>\n");
+    h.push_str("</table>\n");
+    if let Some(t) = &r.timeline {
+        timeline_section(&mut h, t)?;
+    }
+    h.push_str("<h2>Entities across groups</h2>\n");
     if r.entities.is_empty() {
         h.push_str(
             "<p>No entity is mentioned by enough groups (see <code>--min-groups</code>).</p>\n",
@@ -208,6 +212,50 @@ pub fn page(r: &Report) -> Result<String, String> {
     }
     h.push_str("<p>Tables behind this page: documents.csv, entities.csv, mentions.csv, sentences.csv (see README.md).</p></body></html>\n");
     Ok(h)
+}
+
+fn timeline_section(h: &mut String, t: &super::Timeline) -> Result<(), String> {
+    let _ = writeln!(
+        h,
+        "<h2>Over time</h2><p>Mean article score per {:?} (by the <code>{}</code> field), one line per group; each cell of the table gives the mean and the number of articles.</p>",
+        t.period,
+        esc(&t.field)
+    );
+    let _ = writeln!(h, "<figure>{}</figure>", inline(timeline_chart(t)?));
+    h.push_str("<table><tr><th>group</th>");
+    for p in &t.periods {
+        let _ = write!(h, "<th>{}</th>", esc(p));
+    }
+    h.push_str("</tr>\n");
+    for (i, (g, points)) in t.series.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<tr><td><span class=\"swatch\" style=\"background:{}\"></span> {}</td>",
+            hex(series_colour(i)),
+            esc(g)
+        );
+        for p in &t.periods {
+            match points.get(p) {
+                Some(pt) => {
+                    let _ = write!(h, "<td>{:+.3} ({})</td>", pt.mean, pt.articles);
+                }
+                None => h.push_str("<td>–</td>"),
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+    if !t.undated.is_empty() {
+        let shown: Vec<String> = t.undated.iter().take(20).map(|i| esc(i)).collect();
+        let _ = writeln!(
+            h,
+            "<p>{} article(s) without a readable date are not on the timeline: <code>{}</code>{}</p>",
+            t.undated.len(),
+            shown.join("</code>, <code>"),
+            if t.undated.len() > 20 { " …" } else { "" }
+        );
+    }
+    Ok(())
 }
 
 /// The report as Markdown tables.

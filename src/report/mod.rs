@@ -5,8 +5,10 @@ mod charts;
 mod html;
 mod stats;
 mod tables;
+mod timeline;
 
 pub use stats::{mean_ci, permutation_p, t975, MeanCi};
+pub use timeline::{parse_date, Period, Point, Timeline};
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
@@ -31,6 +33,8 @@ pub struct ReportOptions {
     pub min_count: usize,
     /// Show the most mentioned entities only (0: all).
     pub top: usize,
+    /// A date field to chart each group's tone over, and the period length.
+    pub over: Option<(String, Period)>,
 }
 
 /// Sentiment of one group of articles.
@@ -133,6 +137,8 @@ pub struct Report {
     pub entities_total: usize,
     /// Ids of the articles without the `by` field: shown apart, not compared.
     pub unassigned: Vec<String>,
+    /// Tone over time, with `--over`.
+    pub timeline: Option<Timeline>,
     /// Models named in the annotations.
     pub models: Vec<String>,
 }
@@ -289,6 +295,10 @@ pub fn build(annotations: &[Annotation], opts: &ReportOptions) -> Report {
         entities,
         entities_total,
         unassigned,
+        timeline: opts
+            .over
+            .as_ref()
+            .map(|(f, p)| timeline::timeline(annotations, &opts.by, f, *p)),
         models,
     }
 }
