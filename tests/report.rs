@@ -441,4 +441,9 @@ fn tone_over_time_by_month_with_undated_articles_apart() {
         &["--format", "json", "--over", "date", "--period", "week"],
     );
     assert_eq!(r["timeline"]["periods"][0], "2024-W02");
+    // A field no article has: said in a sentence, no empty chart.
+    let (_, out) = report_json(&path, &["--format", "html", "--over", "published"]);
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("No article has a readable date"));
+    assert!(!html.contains("Mean article score over time"));
 }

@@ -221,6 +221,15 @@ fn timeline_section(h: &mut String, t: &super::Timeline) -> Result<(), String> {
         t.period,
         esc(&t.field)
     );
+    if t.periods.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p>No article has a readable date in the <code>{}</code> field ({} articles): no timeline.</p>",
+            esc(&t.field),
+            t.undated.len()
+        );
+        return Ok(());
+    }
     let _ = writeln!(h, "<figure>{}</figure>", inline(timeline_chart(t)?));
     h.push_str("<table><tr><th>group</th>");
     for p in &t.periods {
