@@ -210,11 +210,11 @@ fn output_is_identical_whatever_the_thread_count() {
     );
 }
 
-#[test]
-fn stdin_to_stdout_filter() {
-    let feed = "{\"id\": \"a\", \"text\": \"Xi Jinping visited Moscow.\"}\n{\"id\": \"b\", \"text\": \"Apple opened a store in Paris.\", \"source\": \"Wire\", \"category\": \"tech\"}\n";
+/// `newslens annotate - --quiet EXTRA...` with `feed` on stdin: the output and its lines.
+fn filter(feed: &str, extra: &[&str]) -> (std::process::Output, Vec<Value>) {
     let mut child = newslens()
         .args(["annotate", "-", "--quiet"])
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -227,12 +227,18 @@ fn stdin_to_stdout_filter() {
         .write_all(feed.as_bytes())
         .unwrap();
     let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<Value> = String::from_utf8(o.stdout)
-        .unwrap()
+    let lines = String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    (o, lines)
+}
+
+#[test]
+fn stdin_to_stdout_filter() {
+    let feed = "{\"id\": \"a\", \"text\": \"Xi Jinping visited Moscow.\"}\n{\"id\": \"b\", \"text\": \"Apple opened a store in Paris.\", \"source\": \"Wire\", \"category\": \"tech\"}\n";
+    let (o, lines) = filter(feed, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[1]["source"], "Wire");
     assert_eq!(lines[1]["extra"]["category"], "tech");
@@ -256,34 +262,8 @@ fn filter_with_inline_errors_gives_one_line_per_input_line_in_order() {
         r#"{"id": "d", "text": "Angela Merkel spoke in Berlin."}"#,
     ]
     .join("\n");
-    let mut child = newslens()
-        .args([
-            "annotate",
-            "-",
-            "--quiet",
-            "--errors",
-            "inline",
-            "--articles-per-batch",
-            "2",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(feed.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let (o, lines) = filter(&feed, &["--errors", "inline", "--articles-per-batch", "2"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    let lines: Vec<Value> = String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     assert_eq!(lines.len(), 6, "{lines:?}");
     let ids: Vec<Value> = lines.iter().map(|l| l["id"].clone()).collect();
     assert_eq!(

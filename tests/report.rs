@@ -53,8 +53,8 @@ fn article(id: &str, source: &str, score: f64, mentions: &[(&str, &str, f64)]) -
            "entities": entities, "chrome": [], "meta": {"models": {"ner": "n@1", "sentiment": "s@1"}, "offsets": "char", "entity_sentiment": "targeted"}})
 }
 
-/// `newslens report INPUT -o <beside it>/rep EXTRA...`: report.json, and the output folder.
-fn report_json(input: &Path, extra: &[&str]) -> (Value, std::path::PathBuf) {
+/// `newslens report INPUT -o <beside it>/rep EXTRA...`, asserting success: the output folder.
+fn report_to(input: &Path, extra: &[&str]) -> std::path::PathBuf {
     let out = input.with_file_name("rep");
     let mut args = vec![
         "report",
@@ -65,6 +65,12 @@ fn report_json(input: &Path, extra: &[&str]) -> (Value, std::path::PathBuf) {
     args.extend_from_slice(extra);
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
+    out
+}
+
+/// [`report_to`], then its report.json.
+fn report_json(input: &Path, extra: &[&str]) -> (Value, std::path::PathBuf) {
+    let out = report_to(input, extra);
     let text = std::fs::read_to_string(out.join("report.json")).unwrap();
     (serde_json::from_str(&text).unwrap(), out)
 }
@@ -99,18 +105,7 @@ fn fixture(dir: &Path) -> std::path::PathBuf {
 fn aggregates_and_intervals_match_a_hand_computation() {
     let dir = tempfile::tempdir().unwrap();
     let input = fixture(dir.path());
-    let out = dir.path().join("rep");
-    let o = run(&[
-        "report",
-        input.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--format",
-        "json,csv,md",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let r: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let (r, out) = report_json(&input, &["--format", "json,csv,md"]);
     let groups = r["groups"].as_array().unwrap();
     // Most negative first: Alpha (mean of -0.5 and -0.3), then Beta.
     assert_eq!(groups[0]["name"], "Alpha");
@@ -177,16 +172,7 @@ fn aggregates_and_intervals_match_a_hand_computation() {
 fn html_page_is_self_contained() {
     let dir = tempfile::tempdir().unwrap();
     let input = fixture(dir.path());
-    let out = dir.path().join("rep");
-    let o = run(&[
-        "report",
-        input.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--format",
-        "html",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let out = report_to(&input, &["--format", "html"]);
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     for bad in [
         "http://", "https://", "<script", "<link", "src=", "@import", "url(",
@@ -204,16 +190,7 @@ fn html_page_is_self_contained() {
 fn html_page_renders_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let input = fixture(dir.path());
-    let out = dir.path().join("rep");
-    let o = run(&[
-        "report",
-        input.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--format",
-        "html",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let out = report_to(&input, &["--format", "html"]);
     let chromium = Path::new("/usr/bin/chromium");
     assert!(
         chromium.exists(),
