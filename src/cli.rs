@@ -168,6 +168,18 @@ pub enum EvalCommand {
     },
 }
 
+impl EvalCommand {
+    /// The models the evaluation runs.
+    pub fn models(&self) -> &ModelArgs {
+        match self {
+            EvalCommand::Ner { models, .. }
+            | EvalCommand::Sentiment { models, .. }
+            | EvalCommand::Targeted { models, .. }
+            | EvalCommand::Document { models, .. } => models,
+        }
+    }
+}
+
 /// `newslens report`.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {

@@ -75,7 +75,7 @@ fn pipeline(
     })?)
 }
 
-fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
+fn annotate(mut args: AnnotateArgs) -> Result<ExitCode> {
     let chrome = match (&args.chrome_rules, args.keep_chrome) {
         (_, true) => ChromeRules::none(),
         (Some(f), _) => ChromeRules::with_file(f).map_err(anyhow::Error::msg)?,
@@ -85,7 +85,6 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
         Some(s) => Some(Shard::parse(s).map_err(anyhow::Error::msg)?),
         None => Shard::from_env(args.shards).map_err(anyhow::Error::msg)?,
     };
-    let mut args = args;
     let mut finish = None;
     if let Some(s) = shard {
         let Some(dir) = args.output.clone() else {
@@ -148,9 +147,8 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
     let bar_progress = BarProgress { bar: &bar, started };
     let run = pipeline.run(articles, &mut writer, &opts, &bar_progress)?;
     bar.finish_and_clear();
-    let out_path = writer.path().map(Path::to_path_buf);
+    let mut out_path = writer.path().map(Path::to_path_buf);
     drop(writer);
-    let mut out_path = out_path;
     if let Some((s, dir)) = &finish {
         out_path = Some(s.part(dir));
         std::fs::rename(s.in_progress(dir), s.part(dir))
@@ -282,9 +280,13 @@ fn eval(what: EvalCommand) -> Result<()> {
         println!("{}", v.json()?);
         Ok(())
     };
+    let pipeline = pipeline(
+        what.models(),
+        ChromeRules::none(),
+        EntitySentiment::Targeted,
+    )?;
     match what {
-        EvalCommand::Ner { file, json, models } => {
-            let pipeline = pipeline(&models, ChromeRules::none(), EntitySentiment::Targeted)?;
+        EvalCommand::Ner { file, json, .. } => {
             let r = newslens::eval::eval_ner(&pipeline, &file).map_err(anyhow::Error::msg)?;
             if json {
                 return print_json(&r);
@@ -303,8 +305,7 @@ fn eval(what: EvalCommand) -> Result<()> {
                 "micro", r.precision, r.recall, r.f1
             );
         }
-        EvalCommand::Sentiment { file, json, models } => {
-            let pipeline = pipeline(&models, ChromeRules::none(), EntitySentiment::Targeted)?;
+        EvalCommand::Sentiment { file, json, .. } => {
             let r = newslens::eval::eval_sentiment(&pipeline, &file).map_err(anyhow::Error::msg)?;
             if json {
                 return print_json(&r);
@@ -321,12 +322,8 @@ fn eval(what: EvalCommand) -> Result<()> {
             println!("accuracy {:.4}  macro-F1 {:.4}", r.accuracy, r.macro_f1);
         }
         EvalCommand::Targeted {
-            file,
-            split,
-            json,
-            models,
+            file, split, json, ..
         } => {
-            let pipeline = pipeline(&models, ChromeRules::none(), EntitySentiment::Targeted)?;
             let r = newslens::eval::eval_targeted(&pipeline, &file, split)
                 .map_err(anyhow::Error::msg)?;
             if json {
@@ -348,9 +345,8 @@ fn eval(what: EvalCommand) -> Result<()> {
             split,
             features,
             json,
-            models,
+            ..
         } => {
-            let pipeline = pipeline(&models, ChromeRules::none(), EntitySentiment::Targeted)?;
             let r = newslens::eval::eval_document(&pipeline, &file, split, features.as_deref())
                 .map_err(anyhow::Error::msg)?;
             if json {

@@ -77,17 +77,6 @@ impl Progress for Silent {
     fn rejected(&self, _: &InputError) {}
 }
 
-fn located(a: &Article, message: String) -> InputError {
-    let (file, line) = match a.origin.rsplit_once(':') {
-        Some((f, l)) if l.parse::<usize>().is_ok() => (f.to_string(), l.parse().ok()),
-        _ => (a.origin.clone(), None),
-    };
-    InputError {
-        id: Some(a.id.clone()),
-        ..InputError::new(file, line, message)
-    }
-}
-
 /// Articles waiting for their batch, and the inline error lines that go before article `at`.
 #[derive(Default)]
 struct Pending {
@@ -132,9 +121,9 @@ impl Pipeline {
                 continue;
             }
             if !seen.insert(a.id.clone()) {
-                let e = located(
+                let e = InputError::about(
                     &a,
-                    "duplicate id: an earlier article has the same id; ids must be unique".into(),
+                    "duplicate id: an earlier article has the same id; ids must be unique",
                 );
                 reject(&mut summary, &mut pending, e);
                 continue;
@@ -148,7 +137,7 @@ impl Pipeline {
                              remove that line from the output, or annotate into a new file",
                             a.id
                         );
-                        reject(&mut summary, &mut pending, located(&a, message));
+                        reject(&mut summary, &mut pending, InputError::about(&a, message));
                     }
                     _ => {
                         summary.skipped += 1;

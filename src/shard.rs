@@ -10,6 +10,13 @@ use std::path::{Path, PathBuf};
 
 use md5::{Digest, Md5};
 
+/// md5 of `id`'s UTF-8 bytes, as a 128-bit big-endian number, modulo `n`: the stable hash that
+/// picks shards here and the fixed gold splits in [`crate::eval::Split`] (and training/news_data.py).
+pub fn bucket(id: &str, n: u64) -> u64 {
+    let digest = Md5::digest(id.as_bytes());
+    (u128::from_be_bytes(digest.into()) % n.max(1) as u128) as u64
+}
+
 /// Shard `index` of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -68,8 +75,7 @@ impl Shard {
 
     /// Whether the article with this id is in the shard.
     pub fn keeps(&self, id: &str) -> bool {
-        let digest = Md5::digest(id.as_bytes());
-        u128::from_be_bytes(digest.into()) % self.count as u128 == self.index as u128
+        bucket(id, self.count) == self.index
     }
 
     /// The shard's finished output file in `dir`.

@@ -7,8 +7,7 @@ use serde::Serialize;
 use super::Prf;
 use crate::schema::Probabilities;
 
-/// Class names, by index.
-pub const CLASSES: [&str; 3] = ["negative", "neutral", "positive"];
+pub use crate::sentiment::LABELS as CLASSES;
 
 /// Scores of predicted against gold classes.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -26,17 +25,6 @@ pub struct ClassScores {
     /// Expected calibration error of the top class (10 equal-width bins), when probabilities are known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ece: Option<f64>,
-}
-
-/// The most probable class (ties: negative, then positive, then neutral, as in the output).
-pub fn argmax(p: &Probabilities) -> usize {
-    if p.negative >= p.neutral && p.negative >= p.positive {
-        0
-    } else if p.positive > p.neutral {
-        2
-    } else {
-        1
-    }
 }
 
 /// The class index of a label name or NewsMTSC polarity (2, 4, 6).

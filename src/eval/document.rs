@@ -63,6 +63,11 @@ pub fn find_target<'a>(annotation: &'a Annotation, target: &str) -> Option<&'a E
         .max_by_key(|e| (e.label == "PER", e.count))
 }
 
+/// The class index of an output label.
+fn label_class(label: &str) -> usize {
+    CLASSES.iter().position(|c| *c == label).unwrap_or(1)
+}
+
 /// Scores the entity tone on the articles of `path` in `split`; with `features_out`, writes each
 /// article's entity-tone features and gold label there (for `training/fit_entity_tone.py`).
 pub fn eval_document(
@@ -112,12 +117,10 @@ pub fn eval_document(
         let articles: Vec<Article> = chunk.iter().map(|c| c.0.clone()).collect();
         let (annotations, _) = pipeline.annotate(&articles).map_err(|e| e.to_string())?;
         for ((_, target, gold), a) in chunk.iter().zip(&annotations) {
-            let doc = class_of(&a.sentiment.label.clone().into()).unwrap_or(1);
+            let doc = label_class(&a.sentiment.label);
             let hit = find_target(a, target);
             found += usize::from(hit.is_some());
-            let pred = hit.map_or(doc, |e| {
-                class_of(&e.sentiment.label.clone().into()).unwrap_or(1)
-            });
+            let pred = hit.map_or(doc, |e| label_class(&e.sentiment.label));
             entity.push((pred, *gold));
             article_tone.push((doc, *gold));
             if let Some(w) = out.as_mut() {

@@ -126,12 +126,8 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
             } else {
                 0
             }
-        } else if p.negative >= p.neutral && p.negative >= p.positive {
-            0
-        } else if p.positive > p.neutral {
-            2
         } else {
-            1
+            crate::sentiment::most_probable(&p)
         };
         pairs.push((pred, *gold));
     }

@@ -1,7 +1,7 @@
 //! The fixed splits of gold sets that ship without one, by a hash of the record id (the same rule
 //! as `training/news_data.py`): md5(id) as a 128-bit big-endian number, modulo 10 (or 5).
 
-use md5::{Digest, Md5};
+use crate::shard::bucket;
 
 /// Which records of a gold file to score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,11 +16,6 @@ pub enum Split {
     Test,
     /// PerSenT: md5(id) % 5 in {0, 1} (never trained on).
     Heldout,
-}
-
-fn bucket(id: &str, n: u128) -> u128 {
-    let digest = Md5::digest(id.as_bytes());
-    u128::from_be_bytes(digest.into()) % n
 }
 
 impl Split {

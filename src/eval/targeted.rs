@@ -6,8 +6,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::classes::{argmax, class_of, ClassScores};
+use super::classes::{class_of, ClassScores};
 use super::split::Split;
+use crate::sentiment::most_probable;
 use crate::sentiment::Query;
 use crate::text::{CharIndex, Span};
 use crate::Pipeline;
@@ -89,7 +90,7 @@ pub fn eval_targeted(
     let probs = pipeline
         .install(|| model.classify(&refs, 32))
         .map_err(|e| e.to_string())?;
-    let pairs: Vec<(usize, usize)> = probs.iter().map(argmax).zip(gold).collect();
+    let pairs: Vec<(usize, usize)> = probs.iter().map(most_probable).zip(gold).collect();
     Ok(TargetedReport {
         model: model.model().config.id(),
         file: path.display().to_string(),

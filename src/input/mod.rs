@@ -131,18 +131,26 @@ pub fn open(path: &Path) -> Result<Articles, InputError> {
 /// Checks what every article needs, whatever its reader.
 fn check_text(article: Article) -> Result<Article, InputError> {
     if article.text.trim().is_empty() {
+        return Err(InputError::about(
+            &article,
+            "empty article: the text has no content",
+        ));
+    }
+    Ok(article)
+}
+
+impl InputError {
+    /// An error about an article that was read: its file and line (from `origin`) and its id.
+    pub fn about(article: &Article, error: impl Into<String>) -> Self {
         let (file, line) = match article.origin.rsplit_once(':') {
             Some((f, l)) if l.parse::<usize>().is_ok() => (f.to_string(), l.parse().ok()),
             _ => (article.origin.clone(), None),
         };
-        return Err(InputError {
-            file,
-            line,
-            id: Some(article.id),
-            error: "empty article: the text has no content".into(),
-        });
+        InputError {
+            id: Some(article.id.clone()),
+            ..InputError::new(file, line, error)
+        }
     }
-    Ok(article)
 }
 
 impl std::error::Error for InputError {}

@@ -7,7 +7,7 @@
 use crate::model::EntityTone;
 use crate::schema::{Probabilities, Sentiment};
 
-use super::{aggregate, sentiment};
+use super::{aggregate, most_probable, sentiment};
 
 /// The features an `entity_tone` layer may use, by name.
 pub const FEATURES: [&str; 11] = [
@@ -31,13 +31,10 @@ pub fn features(per_sentence: &[Probabilities], article: &Probabilities) -> Vec<
     let mean = |f: fn(&Probabilities) -> f64| per_sentence.iter().map(f).sum::<f64>() / n;
     let score = |p: &Probabilities| p.positive - p.negative;
     let scores: Vec<f64> = per_sentence.iter().map(score).collect();
-    let share = |neg: bool| {
+    let share = |class: usize| {
         per_sentence
             .iter()
-            .filter(|p| {
-                let label = sentiment(**p).label;
-                label == if neg { "negative" } else { "positive" }
-            })
+            .filter(|p| most_probable(p) == class)
             .count() as f64
             / n
     };
@@ -56,8 +53,8 @@ pub fn features(per_sentence: &[Probabilities], article: &Probabilities) -> Vec<
             .fold(f64::NEG_INFINITY, f64::max)
             .max(-1.0),
         scores.first().copied().unwrap_or(0.0),
-        share(true),
-        share(false),
+        share(0),
+        share(2),
         article.negative,
         article.positive,
         (1.0 + per_sentence.len() as f64).ln(),

@@ -187,18 +187,25 @@ pub fn aggregate(items: impl IntoIterator<Item = (Probabilities, f64)>) -> Senti
     sentiment(acc)
 }
 
+/// Class names, by class index.
+pub const LABELS: [&str; 3] = ["negative", "neutral", "positive"];
+
+/// The index in [`LABELS`] of the most probable class (ties: negative, then positive, then neutral).
+pub fn most_probable(p: &Probabilities) -> usize {
+    if p.negative >= p.neutral && p.negative >= p.positive {
+        0
+    } else if p.positive > p.neutral {
+        2
+    } else {
+        1
+    }
+}
+
 /// Label and score of a probability triple.
 pub fn sentiment(p: Probabilities) -> Sentiment {
     let round = |x: f64| (x * 1e4).round() / 1e4;
-    let label = if p.negative >= p.neutral && p.negative >= p.positive {
-        "negative"
-    } else if p.positive > p.neutral {
-        "positive"
-    } else {
-        "neutral"
-    };
     Sentiment {
-        label: label.into(),
+        label: LABELS[most_probable(&p)].into(),
         score: round(p.positive - p.negative),
         probabilities: Probabilities {
             negative: round(p.negative),
