@@ -21,4 +21,4 @@ for k in $(seq 0 $((copies - 1))); do
 done > "$WORK/big.jsonl"
 echo "records: $(wc -l < "$WORK/big.jsonl") ($(du -h "$WORK/big.jsonl" | cut -f1))"
 /usr/bin/time -f "newslens report: %e s wall, peak RSS %M KB" \
-  "$NL" report "$WORK/big.jsonl" -o "$WORK/report" --by category --format json,html,csv 2>&1 | grep -v "^newslens: wrote"
+  "$NL" report "$WORK/big.jsonl" -o "$WORK/report" --by category 2>&1 | grep -v "^newslens: wrote"

@@ -236,7 +236,6 @@ fn progress(quiet: bool, total: Option<u64>) -> ProgressBar {
 
 fn report(args: ReportArgs) -> Result<()> {
     use newslens::report::{self, Format, ReportOptions};
-    let annotations = report::load(&args.input).map_err(anyhow::Error::msg)?;
     let opts = ReportOptions {
         by: args.by,
         min_groups: args.min_groups,
@@ -245,14 +244,19 @@ fn report(args: ReportArgs) -> Result<()> {
         top: args.top,
         over: args.over.map(|f| (f, args.period)),
     };
-    let r = report::build(&annotations, &opts);
     let formats = if args.format.is_empty() {
-        vec![Format::Html, Format::Md, Format::Json, Format::Csv]
+        vec![
+            Format::Html,
+            Format::Md,
+            Format::Json,
+            Format::Csv,
+            Format::Parquet,
+        ]
     } else {
         args.format
     };
     let written =
-        report::write(&r, &annotations, &args.output, &formats).map_err(anyhow::Error::msg)?;
+        report::run(&args.input, &opts, &args.output, &formats).map_err(anyhow::Error::msg)?;
     for w in written {
         eprintln!("newslens: wrote {w}");
     }

@@ -424,3 +424,127 @@ fn tone_over_time_by_month_with_undated_articles_apart() {
     assert!(html.contains("No article has a readable date"));
     assert!(!html.contains("Mean article score over time"));
 }
+
+/// The fixture plus an article without a source (its `group` and `source` are missing).
+fn fixture_with_unassigned(dir: &Path) -> std::path::PathBuf {
+    let path = fixture(dir);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&article("c1", "", 0.1, &[("Beijing", "LOC", 0.3)]).to_string());
+    text.push('\n');
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A Parquet cell as the CSV writes it (null: empty).
+fn as_csv(f: &parquet::record::Field) -> String {
+    use parquet::record::Field;
+    match f {
+        Field::Null => String::new(),
+        Field::Str(s) => s.clone(),
+        Field::Long(i) => i.to_string(),
+        Field::Double(x) => x.to_string(),
+        other => panic!("unexpected Parquet value {other:?}"),
+    }
+}
+
+#[test]
+fn parquet_tables_hold_what_the_csv_tables_hold() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture_with_unassigned(dir.path());
+    let out = report_to(&input, &["--format", "csv,parquet"]);
+    for table in ["documents", "entities", "mentions", "sentences"] {
+        let mut csv = csv::Reader::from_path(out.join(format!("{table}.csv"))).unwrap();
+        let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
+        let csv_rows: Vec<Vec<String>> = csv
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect();
+        let file = std::fs::File::open(out.join(format!("{table}.parquet"))).unwrap();
+        let reader = SerializedFileReader::new(file).unwrap();
+        let columns: Vec<String> = reader
+            .metadata()
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        assert_eq!(columns, header, "{table}: columns");
+        let mut nulls = 0;
+        let pq_rows: Vec<Vec<String>> = reader
+            .get_row_iter(None)
+            .unwrap()
+            .map(|r| {
+                let r = r.unwrap();
+                r.get_column_iter()
+                    .map(|(_, f)| {
+                        nulls += usize::from(*f == parquet::record::Field::Null);
+                        as_csv(f)
+                    })
+                    .collect()
+            })
+            .collect();
+        assert!(!pq_rows.is_empty(), "{table}: no rows");
+        assert_eq!(pq_rows, csv_rows, "{table}");
+        // c1 has no source: its group and source are null, not "".
+        assert!(nulls >= 2, "{table}: {nulls} nulls");
+    }
+}
+
+#[test]
+#[ignore = "needs DuckDB in .tools-venv: `make test` installs it and runs this test"]
+fn duckdb_reads_the_parquet_tables() {
+    let python = root().join(".tools-venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is absent: run `make tools`",
+        python.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture_with_unassigned(dir.path());
+    let out = report_to(&input, &["--format", "csv,parquet"]);
+    let script = r#"
+import duckdb, sys
+d = sys.argv[1]
+q = lambda sql: duckdb.sql(sql.replace("D/", d + "/")).fetchall()
+print(q("SELECT count(*), round(sum(sentiment_score), 6), count(\"group\") FROM 'D/documents.parquet'")[0])
+print(q("SELECT count(*), round(sum(sentiment_score), 6), count(\"group\") FROM read_csv('D/documents.csv')")[0])
+print(q("SELECT entity, count(*) FROM 'D/mentions.parquet' WHERE label = 'PER' GROUP BY entity")[0])
+print(q("SELECT typeof(\"start\"), typeof(sentiment_score) FROM 'D/mentions.parquet' LIMIT 1")[0])
+"#;
+    let o = Command::new(&python)
+        .args(["-c", script, out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    // 4 articles, one without a source; scores -0.5 -0.3 +0.2 +0.1 sum to -0.5.
+    assert_eq!(lines[0], "(4, -0.5, 3)", "{lines:?}");
+    assert_eq!(lines[1], lines[0], "Parquet and CSV disagree");
+    assert_eq!(lines[2], "('Xi Jinping', 2)");
+    assert_eq!(lines[3], "('BIGINT', 'DOUBLE')");
+}
+
+#[test]
+fn evidence_is_capped_per_cell_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ann.jsonl");
+    let many: Vec<(&str, &str, f64)> = (0..25).map(|_| ("Xi Jinping", "PER", -0.1)).collect();
+    write_jsonl(
+        &path,
+        &[
+            article("a", "Alpha", -0.2, &many),
+            article("b", "Beta", 0.1, &[("Xi Jinping", "PER", 0.2)]),
+        ],
+    );
+    let (r, _) = report_json(&path, &["--format", "json"]);
+    let cell = &r["entities"][0]["cells"]["Alpha"];
+    assert_eq!(cell["mentions"], 25);
+    assert_eq!(cell["evidence_total"], 25);
+    assert_eq!(cell["evidence"].as_array().unwrap().len(), 20);
+    assert_eq!(r["entities"][0]["cells"]["Beta"]["evidence_total"], 1);
+}

@@ -71,6 +71,22 @@ fn is_acronym(text: &str) -> bool {
 /// Labels must agree. A short name joins the nearest full name mentioned before it (after it only
 /// when none comes before), so "Feng" after "David Feng" is David's even if "Emily Feng" came first.
 pub fn group_mentions(mentions: &[RawMention], texts: &[&str], parts: bool) -> Vec<Group> {
+    group_weighted(mentions, texts, parts, None)
+}
+
+/// Groups distinct names across articles (never by parts): `mentions[i]` stands for `weights[i]`
+/// occurrences of `texts[i]` (for the choice of the canonical name), its score is its summed
+/// mention count (for the label vote) and its span's start is its first occurrence.
+pub fn group_names(mentions: &[RawMention], texts: &[&str], weights: &[usize]) -> Vec<Group> {
+    group_weighted(mentions, texts, false, Some(weights))
+}
+
+fn group_weighted(
+    mentions: &[RawMention],
+    texts: &[&str],
+    parts: bool,
+    weights: Option<&[usize]>,
+) -> Vec<Group> {
     let keys: Vec<String> = texts.iter().map(|t| key(t)).collect();
     let words = |i: usize| keys[i].split(' ').count();
     let mut order: Vec<usize> = (0..mentions.len()).collect();
@@ -128,7 +144,7 @@ pub fn group_mentions(mentions: &[RawMention], texts: &[&str], parts: bool) -> V
         .map(|mut members| {
             members.sort_by_key(|&m| mentions[m].span.start);
             Group {
-                name: canonical(&members, texts),
+                name: canonical(&members, texts, weights),
                 label: vote(&members, mentions),
                 members,
             }
@@ -152,10 +168,10 @@ fn abbreviations(full: &str, person: bool) -> Vec<String> {
     }
 }
 
-fn canonical(members: &[usize], texts: &[&str]) -> String {
+fn canonical(members: &[usize], texts: &[&str], weights: Option<&[usize]>) -> String {
     let mut freq: HashMap<&str, usize> = HashMap::new();
     for &m in members {
-        *freq.entry(display(texts[m])).or_default() += 1;
+        *freq.entry(display(texts[m])).or_default() += weights.map_or(1, |w| w[m]);
     }
     let best = members
         .iter()

@@ -5,7 +5,7 @@ mod decode;
 mod group;
 
 pub use decode::{Scheme, Tag};
-pub use group::{group_mentions, Group};
+pub use group::{group_mentions, group_names, Group};
 
 use crate::model::{casing_classes, Model, ModelError, Piece, TokenTypes, Tokenized};
 use crate::text::Span;

@@ -210,7 +210,7 @@ pub fn page(r: &Report) -> Result<String, String> {
             h.push_str("</details>\n");
         }
     }
-    h.push_str("<p>Tables behind this page: documents.csv, entities.csv, mentions.csv, sentences.csv (see README.md).</p></body></html>\n");
+    h.push_str("<p>Tables behind this page: documents, entities, mentions and sentences, as .csv and .parquet (see README.md).</p></body></html>\n");
     Ok(h)
 }
 

@@ -68,47 +68,68 @@ fn period_of(d: NaiveDate, p: Period) -> String {
     }
 }
 
-/// The timeline of `annotations` grouped by `by`, dated by `over`.
-pub fn timeline(annotations: &[Annotation], by: &str, over: &str, period: Period) -> Timeline {
-    let mut sums: BTreeMap<String, BTreeMap<String, (f64, usize)>> = BTreeMap::new();
-    let mut undated = Vec::new();
-    for a in annotations {
-        let Some(group) = field(a, by) else { continue };
-        match field(a, over).as_deref().and_then(parse_date) {
+/// A timeline being summed up, one article at a time.
+pub struct TimelineBuilder {
+    over: String,
+    period: Period,
+    sums: BTreeMap<String, BTreeMap<String, (f64, usize)>>,
+    undated: Vec<String>,
+}
+
+impl TimelineBuilder {
+    /// Dates articles by the field `over`, in periods of `period`.
+    pub fn new(over: &str, period: Period) -> Self {
+        TimelineBuilder {
+            over: over.to_string(),
+            period,
+            sums: BTreeMap::new(),
+            undated: Vec::new(),
+        }
+    }
+
+    /// Adds an article of `group` (articles without a group are not on the timeline).
+    pub fn add(&mut self, a: &Annotation, group: &str) {
+        match field(a, &self.over).as_deref().and_then(parse_date) {
             Some(d) => {
-                let cell = sums
-                    .entry(group)
+                let cell = self
+                    .sums
+                    .entry(group.to_string())
                     .or_default()
-                    .entry(period_of(d, period))
+                    .entry(period_of(d, self.period))
                     .or_default();
                 cell.0 += a.sentiment.score;
                 cell.1 += 1;
             }
-            None => undated.push(a.id.clone()),
+            None => self.undated.push(a.id.clone()),
         }
     }
-    let mut periods: Vec<String> = sums.values().flat_map(|m| m.keys().cloned()).collect();
-    periods.sort();
-    periods.dedup();
-    let series = sums
-        .into_iter()
-        .map(|(g, m)| {
-            let points = m
-                .into_iter()
-                .map(|(p, (sum, n))| {
-                    let mean = (sum / n as f64 * 1e4).round() / 1e4;
-                    (p, Point { articles: n, mean })
-                })
-                .collect();
-            (g, points)
-        })
-        .collect();
-    Timeline {
-        field: over.to_string(),
-        period,
-        periods,
-        series,
-        undated,
+
+    /// The means per group and period.
+    pub fn finish(self) -> Timeline {
+        let mut periods: Vec<String> = self.sums.values().flat_map(|m| m.keys().cloned()).collect();
+        periods.sort();
+        periods.dedup();
+        let series = self
+            .sums
+            .into_iter()
+            .map(|(g, m)| {
+                let points = m
+                    .into_iter()
+                    .map(|(p, (sum, n))| {
+                        let mean = (sum / n as f64 * 1e4).round() / 1e4;
+                        (p, Point { articles: n, mean })
+                    })
+                    .collect();
+                (g, points)
+            })
+            .collect();
+        Timeline {
+            field: self.over,
+            period: self.period,
+            periods,
+            series,
+            undated: self.undated,
+        }
     }
 }
 
