@@ -185,12 +185,9 @@ fn html_page_is_self_contained() {
     assert!(html.contains("<svg") && html.contains("<mark>Xi Jinping</mark>"));
 }
 
-#[test]
-#[ignore = "needs Chromium: `make test` installs it and runs this test"]
-fn html_page_renders_in_chromium() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = fixture(dir.path());
-    let out = report_to(&input, &["--format", "html"]);
+/// Renders `page` in headless Chromium: the DOM after rendering, and a screenshot saved as
+/// target/test-artifacts/NAME.png.
+fn render(page: &Path, name: &str, profile: &Path) -> String {
     let chromium = Path::new("/usr/bin/chromium");
     assert!(
         chromium.exists(),
@@ -198,37 +195,101 @@ fn html_page_renders_in_chromium() {
     );
     let artefacts = root().join("target/test-artifacts");
     std::fs::create_dir_all(&artefacts).unwrap();
-    let shot = artefacts.join("report.png");
+    let shot = artefacts.join(format!("{name}.png"));
     let _ = std::fs::remove_file(&shot);
-    let profile = dir.path().join("profile");
-    let status = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--window-size=1200,1600",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", out.join("index.html").display()))
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    let chrome = |what: &str| {
+        let o = Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1200,1600",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(what)
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    chrome(&format!("--screenshot={}", shot.display()));
     let png = std::fs::read(&shot).unwrap();
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
-        "screenshot {} bytes",
+        "{name}: screenshot {} bytes",
         png.len()
     );
+    chrome("--dump-dom")
+}
+
+/// What every rendered report shows: the reading guide, the legend, the chart, the entity table
+/// with its header row at the top.
+fn assert_page_parts(dom: &str, name: &str) {
+    for part in [
+        "How to read this",
+        "Colour of a score",
+        "<svg",
+        "<thead>",
+        "Differences in tone",
+    ] {
+        assert!(
+            dom.contains(part),
+            "{name}: the rendered page lacks {part:?}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs Chromium: `make test` installs it and runs this test"]
+fn html_page_renders_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile");
+    let input = fixture(dir.path());
+    let out = report_to(&input, &["--format", "html"]);
+    let dom = render(&out.join("index.html"), "report-fixture", &profile);
+    assert_page_parts(&dom, "fixture");
+    // The bundled corpus, annotated by the shipped models, by source.
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    let ann = corpus.join("ann.jsonl");
+    annotate_ok(&root().join("corpus"), &ann, &[]);
+    let out = report_to(&ann, &["--format", "html"]);
+    let dom = render(&out.join("index.html"), "report-corpus", &profile);
+    assert_page_parts(&dom, "corpus");
+    assert!(
+        dom.contains("Radio Free Asia") || dom.contains("NPR"),
+        "no source on the page"
+    );
+    // 150 BBC articles by category, over their dates, when ../shared is there.
+    match shared_data() {
+        None => eprintln!("SKIPPED: the BBC report screenshot (../shared/data is absent)"),
+        Some(data) => {
+            let bbc = dir.path().join("bbc");
+            std::fs::create_dir_all(&bbc).unwrap();
+            let text =
+                std::fs::read_to_string(data.join("news_corpus/bbc_news_2225.jsonl")).unwrap();
+            // Every 15th article: all five categories.
+            let lines: Vec<&str> = text.lines().step_by(15).collect();
+            std::fs::write(bbc.join("in.jsonl"), lines.join("\n") + "\n").unwrap();
+            let ann = bbc.join("ann.jsonl");
+            annotate_ok(&bbc.join("in.jsonl"), &ann, &[]);
+            let out = report_to(&ann, &["--format", "html", "--by", "category"]);
+            let dom = render(&out.join("index.html"), "report-bbc-category", &profile);
+            assert_page_parts(&dom, "BBC");
+            for category in ["business", "politics", "sport", "tech"] {
+                assert!(
+                    dom.contains(category),
+                    "BBC: no {category} group on the page"
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -170,7 +170,7 @@ pub fn page(r: &Report) -> Result<String, String> {
                 })
             })
             .collect();
-        h.push_str("<h2>Differences in tone beyond chance</h2><p>For each entity and pair of groups with at least 3 articles naming it: a two-sided permutation test (4,999 relabellings, fixed seed) of the difference between the groups' mean per-article scores. Listed when p &lt; 0.05, per comparison: with many comparisons some will appear by chance.</p>\n");
+        h.push_str("<h2>Differences in tone beyond chance</h2><p>For each entity and pair of groups with at least 3 articles naming it: a two-sided permutation test (4,999 relabellings, fixed seed; Welch's t-test when the two groups have more than 400 such articles together) of the difference between the groups' mean per-article scores. Listed when p &lt; 0.05, per comparison: with many comparisons some will appear by chance.</p>\n");
         if diffs.is_empty() {
             h.push_str("<p>None.</p>\n");
         } else {
@@ -193,7 +193,16 @@ pub fn page(r: &Report) -> Result<String, String> {
                 aliases
             );
             for (g, c) in &e.cells {
-                let _ = writeln!(h, "<details class=\"ev\"><summary>{}: {:+.3}, {} mentions in {} articles</summary>", esc(g), c.score, c.mentions, c.articles);
+                let shown = if c.evidence_total > c.evidence.len() {
+                    format!(
+                        " (the first {} of {} sentences; all are in the mentions table)",
+                        c.evidence.len(),
+                        c.evidence_total
+                    )
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(h, "<details class=\"ev\"><summary>{}: {:+.3}, {} mentions in {} articles{shown}</summary>", esc(g), c.score, c.mentions, c.articles);
                 for ev in &c.evidence {
                     let _ = writeln!(
                         h,
