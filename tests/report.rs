@@ -250,10 +250,24 @@ fn assert_page_parts(dom: &str, name: &str) {
 fn html_page_renders_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile");
+    // The fixture, dated over two months, with the timeline.
     let input = fixture(dir.path());
-    let out = report_to(&input, &["--format", "html"]);
+    let dated: Vec<Value> = read_jsonl(&input)
+        .into_iter()
+        .zip(["2024-03-05", "2024-04-02", "2024-03-20"])
+        .map(|(mut a, d)| {
+            a["date"] = json!(d);
+            a
+        })
+        .collect();
+    write_jsonl(&input, &dated);
+    let out = report_to(&input, &["--format", "html", "--over", "date"]);
     let dom = render(&out.join("index.html"), "report-fixture", &profile);
     assert_page_parts(&dom, "fixture");
+    assert!(
+        dom.contains("Over time") && dom.contains("2024-04"),
+        "no timeline on the page"
+    );
     // The bundled corpus, annotated by the shipped models, by source.
     let corpus = dir.path().join("corpus");
     std::fs::create_dir_all(&corpus).unwrap();
