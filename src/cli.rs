@@ -41,12 +41,16 @@ pub struct ModelArgs {
     /// NER model directory (model.onnx, tokenizer.json, config.json) [default: models/ner].
     #[arg(long, value_name = "DIR")]
     pub ner_model: Option<PathBuf>,
-    /// Sentiment model directory [default: models/sentiment].
+    /// Sentiment model directory [default: models/sentiment; models/joint with
+    /// `--entity-sentiment head`].
     #[arg(long, value_name = "DIR")]
     pub sentiment_model: Option<PathBuf>,
     /// Targeted (entity) sentiment model directory [default: models/targeted].
     #[arg(long, value_name = "DIR")]
     pub targeted_model: Option<PathBuf>,
+    /// How entity sentiment is computed.
+    #[arg(long, value_enum, default_value_t = EntitySentiment::Targeted)]
+    pub entity_sentiment: EntitySentiment,
     /// Worker threads; each runs its own single-threaded ONNX session (0 = one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -84,12 +88,10 @@ pub struct AnnotateArgs {
     pub shards: Option<u64>,
     #[command(flatten)]
     pub models: ModelArgs,
-    /// Articles read and annotated together (larger: better batching, more memory).
-    #[arg(long, default_value_t = 64)]
+    /// Articles read and annotated together (larger: better batching, more memory; 0: 32 per
+    /// worker thread, at least 64, so that every core has model batches to run).
+    #[arg(long, default_value_t = 0)]
     pub articles_per_batch: usize,
-    /// How entity sentiment is computed.
-    #[arg(long, value_enum, default_value_t = EntitySentiment::Targeted)]
-    pub entity_sentiment: EntitySentiment,
     /// More site-chrome rules: a file of regular expressions, one a line, matched against whole lines.
     #[arg(long, value_name = "FILE")]
     pub chrome_rules: Option<PathBuf>,

@@ -51,11 +51,7 @@ fn model_dir(flag: &Option<PathBuf>, name: &str) -> PathBuf {
         .join(name)
 }
 
-fn pipeline(
-    m: &ModelArgs,
-    chrome: ChromeRules,
-    entity_sentiment: EntitySentiment,
-) -> Result<Pipeline> {
+fn pipeline(m: &ModelArgs, chrome: ChromeRules) -> Result<Pipeline> {
     let threads = if m.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -63,7 +59,15 @@ fn pipeline(
     };
     Ok(Pipeline::new(PipelineConfig {
         ner_model: model_dir(&m.ner_model, "ner"),
-        sentiment_model: model_dir(&m.sentiment_model, "sentiment"),
+        // The head mode reads sentence and entity tone from one joint model.
+        sentiment_model: model_dir(
+            &m.sentiment_model,
+            if m.entity_sentiment == EntitySentiment::Head {
+                "joint"
+            } else {
+                "sentiment"
+            },
+        ),
         targeted_model: match &m.targeted_model {
             Some(dir) => Some(dir.clone()),
             None => Some(model_dir(&None, "targeted")).filter(|d| d.is_dir()),
@@ -71,7 +75,7 @@ fn pipeline(
         threads,
         batch_size: m.batch_size,
         chrome,
-        entity_sentiment,
+        entity_sentiment: m.entity_sentiment,
     })?)
 }
 
@@ -111,7 +115,7 @@ fn annotate(mut args: AnnotateArgs) -> Result<ExitCode> {
         args.resume = true;
         finish = Some((s, dir));
     }
-    let pipeline = pipeline(&args.models, chrome, args.entity_sentiment)?;
+    let pipeline = pipeline(&args.models, chrome)?;
     let articles = input::open(&args.input).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (mut writer, resume) = match &args.output {
         Some(p) => Writer::file(p, args.resume)
@@ -139,7 +143,10 @@ fn annotate(mut args: AnnotateArgs) -> Result<ExitCode> {
     let bar = progress(args.quiet, input::count(&args.input));
     let started = Instant::now();
     let opts = RunOptions {
-        articles_per_batch: args.articles_per_batch,
+        articles_per_batch: match args.articles_per_batch {
+            0 => (32 * pipeline.threads()).max(64),
+            n => n,
+        },
         done: resume.done,
         shard,
         errors_inline: args.errors == cli::Errors::Inline,
@@ -284,11 +291,7 @@ fn eval(what: EvalCommand) -> Result<()> {
         println!("{}", v.json()?);
         Ok(())
     };
-    let pipeline = pipeline(
-        what.models(),
-        ChromeRules::none(),
-        EntitySentiment::Targeted,
-    )?;
+    let pipeline = pipeline(what.models(), ChromeRules::none())?;
     match what {
         EvalCommand::Ner { file, json, .. } => {
             let r = newslens::eval::eval_ner(&pipeline, &file).map_err(anyhow::Error::msg)?;

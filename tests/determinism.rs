@@ -133,3 +133,39 @@ fn a_resume_from_inside_a_batch_gives_the_uninterrupted_records() {
     assert_eq!(got.len(), records.len());
     assert_same(&reference, &got, "resumed run");
 }
+
+#[test]
+fn the_fast_entity_head_gives_the_same_records_whatever_the_batching() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = articles();
+    let head = ["--entity-sentiment", "head"];
+    let reference = annotate(dir.path(), "head-all", &records, &head);
+    assert_eq!(reference.len(), records.len());
+    let mut reversed = records.clone();
+    reversed.reverse();
+    let got = annotate(
+        dir.path(),
+        "head-odd",
+        &reversed,
+        &[
+            "--entity-sentiment",
+            "head",
+            "--batch-size",
+            "5",
+            "--articles-per-batch",
+            "2",
+            "--threads",
+            "1",
+        ],
+    );
+    assert_same(&reference, &got, "head mode, reversed, odd batches");
+    for i in [3, records.len() - 1] {
+        let got = annotate(
+            dir.path(),
+            &format!("head-alone-{i}"),
+            &records[i..=i],
+            &head,
+        );
+        assert_same(&reference, &got, &format!("head mode, article {i} alone"));
+    }
+}

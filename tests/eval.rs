@@ -116,3 +116,44 @@ fn document_tone_matches_the_model_card() {
         r["entity"]["macro_f1"].as_f64().unwrap() > r["majority"]["macro_f1"].as_f64().unwrap()
     );
 }
+
+#[test]
+#[ignore = "needs ../shared/data: `make test` runs it when the folder is there"]
+fn the_joint_models_entity_head_matches_its_model_card() {
+    let data = required_data();
+    let file = |f: &str| data.join(f).to_str().unwrap().to_string();
+    let card = |key: &str| {
+        let path = root().join("models/joint/metrics.json");
+        let m: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        m["entity_head"][key].clone()
+    };
+    let r = eval(&[
+        "eval",
+        "targeted",
+        &file("newsmtsc/devtest_rw.jsonl"),
+        "--entity-sentiment",
+        "head",
+        "--json",
+    ]);
+    assert_eq!(r["examples"], 1146);
+    assert!(r["model"]
+        .as_str()
+        .unwrap()
+        .starts_with("newslens-joint-minilm@"));
+    close(&r, &card("newsmtsc_devtest_rw"), "macro_f1");
+    let r = eval(&[
+        "eval",
+        "document",
+        &file("persent/dev.jsonl"),
+        "--split",
+        "heldout",
+        "--entity-sentiment",
+        "head",
+        "--json",
+    ]);
+    close(
+        &r["entity"],
+        &card("persent_heldout_document")["entity"],
+        "macro_f1",
+    );
+}

@@ -105,3 +105,58 @@ fn entity_tone_follows_what_the_article_says_of_the_entity() {
     assert_eq!(tone(&a[0], "Maria Gonzalez"), "positive");
     assert_eq!(tone(&a[1], "Peter Novak"), "negative");
 }
+
+#[test]
+fn the_fast_entity_head_tells_two_entities_of_one_sentence_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let texts = [
+        "Maria Gonzalez was praised by colleagues for her brilliant work. \
+         Gonzalez won the national prize for courage. Everyone admired Gonzalez.",
+        "Peter Novak was convicted of fraud and bribery. Prosecutors said Novak \
+         stole millions from pensioners. Novak was sentenced to ten years.",
+        "Judges praised Anna Berg for her courage, while Tom Hale was convicted of fraud.",
+    ];
+    let records: Vec<Value> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"id": format!("t{i}"), "text": t}))
+        .collect();
+    write_jsonl(&input, &records);
+    let a = annotate_ok(
+        &input,
+        &dir.path().join("out.jsonl"),
+        &["--entity-sentiment", "head"],
+    );
+    assert_eq!(a[0]["meta"]["entity_sentiment"], "head");
+    assert!(a[0]["meta"]["models"]["sentiment"]
+        .as_str()
+        .unwrap()
+        .starts_with("newslens-joint-minilm@"));
+    let entity = |a: &Value, name: &str| -> Value {
+        a["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["text"] == name)
+            .unwrap_or_else(|| panic!("{name} not found: {a}"))
+            .clone()
+    };
+    assert_eq!(
+        entity(&a[0], "Maria Gonzalez")["sentiment"]["label"],
+        "positive"
+    );
+    assert_eq!(
+        entity(&a[1], "Peter Novak")["sentiment"]["label"],
+        "negative"
+    );
+    // One sentence, two entities, opposite tone: the head scores each entity, not the sentence.
+    let (berg, hale) = (entity(&a[2], "Anna Berg"), entity(&a[2], "Tom Hale"));
+    let score = |e: &Value| e["mentions"][0]["sentiment"].as_f64().unwrap();
+    assert!(
+        score(&berg) > 0.2 && score(&hale) < -0.2,
+        "Berg {} / Hale {}",
+        score(&berg),
+        score(&hale)
+    );
+}

@@ -6,6 +6,7 @@ never depends on the other texts of its batch. The temperature fitted on the dev
 
     python export.py ner        # work/ner       -> models/ner/
     python export.py sentiment  # work/sentiment -> models/sentiment/
+    python export.py joint      # work/joint     -> models/joint/ (sentence tone + entity head)
 The fp32 graph stays in work/<name>/onnx-fp32/ for the int8-vs-fp32 comparison.
 """
 import argparse
@@ -24,7 +25,8 @@ from common import MODELS, N_CASING, WORK, write_json
 from rowwise import make_rowwise
 
 # 1.x: first models; ner 1.1: per-row activation scales; sentiment/targeted 2.x: trained on news.
-VERSIONS = {"ner": "1.1.0", "sentiment": "2.0.0", "targeted": "2.0.0"}
+# joint 3.x: one pass per sentence gives its tone and (token_logits) the tone towards each entity.
+VERSIONS = {"ner": "1.1.0", "sentiment": "2.0.0", "targeted": "2.0.0", "joint": "3.0.0"}
 SPECS = {
     "ner": {
         "loader": AutoModelForTokenClassification,
@@ -48,6 +50,17 @@ SPECS = {
         },
     },
 }
+SPECS["joint"] = {
+    "loader": None,
+    "outputs": ["logits", "token_logits"],
+    "config": {
+        "name": "newslens-joint-minilm",
+        "task": "sequence-classification",
+        "token_type_ids": "segments",
+        "max_length": 128,
+        "entity_head": "tokens",
+    },
+}
 SPECS["targeted"] = {"loader": AutoModelForSequenceClassification,
                      "config": dict(SPECS["sentiment"]["config"], name="newslens-targeted-minilm")}
 
@@ -55,22 +68,31 @@ SPECS["targeted"] = {"loader": AutoModelForSequenceClassification,
 def export(name, out_root=MODELS, quantize=True):
     spec = SPECS[name]
     src = WORK / name
-    model = spec["loader"].from_pretrained(src).eval()
+    if spec["loader"] is None:
+        from train_joint import Joint
+        model = Joint.load(src).eval()
+        labels = ["negative", "neutral", "positive"]
+    else:
+        model = spec["loader"].from_pretrained(src).eval()
+        labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    outputs = spec.get("outputs", ["logits"])
     fp32_dir = src / "onnx-fp32"
     fp32_dir.mkdir(parents=True, exist_ok=True)
     fp32 = fp32_dir / "model.onnx"
     ids = torch.ones(2, 16, dtype=torch.long)
     torch.onnx.export(
         model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(fp32),
-        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
+        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=outputs,
         dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
                       "token_type_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch"} | (
-                          {1: "sequence"} if name == "ner" else {})},
+                          {1: "sequence"} if name == "ner" else {}),
+                      "token_logits": {0: "batch", 1: "sequence"}},
         opset_version=17, do_constant_folding=True)
-    dst = out_root / name
+    dst = out_root / spec.get("dst", name)
     dst.mkdir(parents=True, exist_ok=True)
     metrics = src / "train_metrics.json"
-    temperature = json.loads(metrics.read_text()).get("temperature") if metrics.exists() else None
+    trained = json.loads(metrics.read_text()) if metrics.exists() else {}
+    temperature = trained.get("temperature")
     if quantize:
         dynamic = src / "onnx-fp32" / "dynamic.onnx"
         quantize_dynamic(str(fp32), str(dynamic), per_channel=True, weight_type=QuantType.QInt8,
@@ -82,10 +104,12 @@ def export(name, out_root=MODELS, quantize=True):
     for d in (dst, fp32_dir):
         tok.save(str(d / "tokenizer.json"))
         cfg = dict(spec["config"], version=VERSIONS[name],
-                   labels=[model.config.id2label[i] for i in range(model.config.num_labels)],
+                   labels=labels,
                    precision="int8 (per-row activation scales, per-channel weights)" if d == dst else "fp32")
         if temperature:
             cfg["temperature"] = round(temperature, 4)
+        if trained.get("target_temperature"):
+            cfg["target_temperature"] = round(trained["target_temperature"], 4)
         write_json(d / "config.json", cfg)
     if metrics.exists():
         shutil.copy(metrics, dst / "train_metrics.json")

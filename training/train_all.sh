@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrain every shipped model from scratch (fixed seeds) and write models/. CPU only.
-# Usage: bash training/train_all.sh      (logs in training/work/*.log; about two hours on 2 cores)
+# Usage: bash training/train_all.sh      (logs in training/work/*.log; about two and a half hours on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${NEWSLENS_TRAIN_VENV:-work/venv}
@@ -13,10 +13,15 @@ mkdir -p work
 "$VENV/bin/python" train_ner.py --with-valid --epochs 3 --lr 2e-4 2>&1 | tee work/ner.log
 "$VENV/bin/python" train_news.py --task targeted --epochs 3 2>&1 | tee work/targeted.log
 "$VENV/bin/python" train_news.py --task sentence --epochs 3 2>&1 | tee work/sentiment.log
-"$VENV/bin/python" export.py ner sentiment targeted 2>&1 | tee work/export.log
+# The joint model (--entity-sentiment head) continues from the sentence model.
+"$VENV/bin/python" train_joint.py --init work/sentiment --epochs 3 2>&1 | tee work/joint.log
+"$VENV/bin/python" export.py ner sentiment targeted joint 2>&1 | tee work/export.log
 # The entity-tone layer: features of PerSenT's held-out articles from the new models, then the fit.
 (cd .. && make -s build && ./target/release/newslens eval document ../shared/data/persent/dev.jsonl \
    --split heldout --features training/work/persent_features.jsonl --json > /dev/null)
 "$VENV/bin/python" fit_entity_tone.py work/persent_features.jsonl --write ../models/targeted/config.json
+(cd .. && ./target/release/newslens eval document ../shared/data/persent/dev.jsonl --entity-sentiment head \
+   --split heldout --features training/work/persent_features_head.jsonl --json > /dev/null)
+"$VENV/bin/python" fit_entity_tone.py work/persent_features_head.jsonl --write ../models/joint/config.json
 bash measure.sh
 echo "models written to models/, measured in models/*/metrics.json"

@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use super::classes::{class_of, ClassScores};
 use super::split::Split;
-use crate::sentiment::most_probable;
-use crate::sentiment::Query;
+use crate::model::ModelError;
+use crate::schema::Probabilities;
+use crate::sentiment::{most_probable, Query, SentimentModel};
 use crate::text::{CharIndex, Span};
 use crate::Pipeline;
 
@@ -39,7 +40,8 @@ pub fn eval_targeted(
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let model = pipeline.targeted();
     let err = |n: usize, m: &str| format!("{}:{}: {m}", path.display(), n + 1);
-    let mut queries: Vec<Query> = Vec::new();
+    // (text, its targets' byte spans)
+    let mut items: Vec<(String, Vec<Span>)> = Vec::new();
     let mut gold = Vec::new();
     let mut records = 0;
     for (n, line) in body.lines().enumerate() {
@@ -64,6 +66,7 @@ pub fn eval_targeted(
             .as_array()
             .ok_or_else(|| err(n, "no targets"))?;
         records += 1;
+        let mut spans = Vec::new();
         for t in targets {
             let (Some(from), Some(to), Some(class)) = (
                 t["from"].as_u64(),
@@ -78,24 +81,77 @@ pub fn eval_targeted(
             if a >= b {
                 return Err(err(n, "a target's `from` must be before its `to`"));
             }
-            queries.push(
-                model
-                    .target_query(text, Span::new(0, text.len()), Span::new(a, b))
-                    .map_err(|e| e.to_string())?,
-            );
+            spans.push(Span::new(a, b));
             gold.push(class);
         }
+        items.push((text.to_string(), spans));
     }
-    let refs: Vec<&Query> = queries.iter().collect();
     let probs = pipeline
-        .install(|| model.classify(&refs, 32))
+        .install(|| {
+            if pipeline.entity_head() {
+                by_entity_head(pipeline.sentiment(), &items)
+            } else {
+                by_marked_mention(model, &items)
+            }
+        })
         .map_err(|e| e.to_string())?;
     let pairs: Vec<(usize, usize)> = probs.iter().map(most_probable).zip(gold).collect();
     Ok(TargetedReport {
-        model: model.model().config.id(),
+        model: if pipeline.entity_head() {
+            pipeline.sentiment().model().config.id()
+        } else {
+            model.model().config.id()
+        },
         file: path.display().to_string(),
         split: format!("{split:?}").to_lowercase(),
         records,
         scores: ClassScores::new(&pairs, Some(&probs)),
     })
+}
+
+/// One query per target: the record's text with the mention marked.
+fn by_marked_mention(
+    model: &SentimentModel,
+    items: &[(String, Vec<Span>)],
+) -> Result<Vec<Probabilities>, ModelError> {
+    let mut queries: Vec<Query> = Vec::new();
+    for (text, spans) in items {
+        for &span in spans {
+            queries.push(model.target_query(text, Span::new(0, text.len()), span)?);
+        }
+    }
+    let refs: Vec<&Query> = queries.iter().collect();
+    model.classify(&refs, 32)
+}
+
+/// One pass per record; each target's tone from the entity head over its tokens (uniform when
+/// no token covers it).
+fn by_entity_head(
+    model: &SentimentModel,
+    items: &[(String, Vec<Span>)],
+) -> Result<Vec<Probabilities>, ModelError> {
+    let mut queries: Vec<(usize, Query)> = Vec::new();
+    for (r, (text, _)) in items.iter().enumerate() {
+        for q in model.sentence_queries(text, Span::new(0, text.len()))? {
+            queries.push((r, q));
+        }
+    }
+    let refs: Vec<&Query> = queries.iter().map(|(_, q)| q).collect();
+    let scored = model.classify_scored(&refs, 32)?;
+    let mut out = Vec::new();
+    for (r, (_, spans)) in items.iter().enumerate() {
+        for &span in spans {
+            let parts = queries
+                .iter()
+                .zip(&scored)
+                .filter(|((owner, _), _)| *owner == r)
+                .map(|((_, q), p)| (q, p));
+            out.push(model.tone_towards(parts, span).unwrap_or(Probabilities {
+                negative: 1.0 / 3.0,
+                neutral: 1.0 / 3.0,
+                positive: 1.0 / 3.0,
+            }));
+        }
+    }
+    Ok(out)
 }

@@ -36,11 +36,15 @@ pub struct ModelConfig {
     pub target_markers: Option<(String, String)>,
     /// Logits are divided by this before the softmax (calibration; 1 when absent).
     pub temperature: f64,
+    /// The same for the per-token entity head's mean logits (models with `token_logits`).
+    pub target_temperature: f64,
     /// Targeted inputs read this many sentences on each side of the mention's sentence (0: its
     /// sentence alone); the context is cut around the mention when it is too long for the model.
     pub context_sentences: usize,
     /// How an entity's tone in an article is read from its mentions (targeted models only).
     pub entity_tone: Option<EntityTone>,
+    /// The graph also outputs `token_logits`, a per-token entity head (`"entity_head": "tokens"`).
+    pub entity_head: bool,
 }
 
 /// A small calibrated layer: entity tone probabilities = softmax(weights x features + bias),
@@ -66,8 +70,10 @@ struct RawConfig {
     token_type_ids: Option<String>,
     target_markers: Option<(String, String)>,
     temperature: Option<f64>,
+    target_temperature: Option<f64>,
     context_sentences: Option<usize>,
     entity_tone: Option<EntityTone>,
+    entity_head: Option<String>,
     #[serde(rename = "_name_or_path")]
     name_or_path: Option<String>,
 }
@@ -150,8 +156,21 @@ impl ModelConfig {
             token_types,
             target_markers: raw.target_markers,
             temperature,
+            target_temperature: raw
+                .target_temperature
+                .filter(|t| t.is_finite() && *t > 0.0)
+                .unwrap_or(1.0),
             context_sentences: raw.context_sentences.unwrap_or(0).min(5),
             entity_tone: raw.entity_tone,
+            entity_head: match raw.entity_head.as_deref() {
+                None => false,
+                Some("tokens") => true,
+                Some(other) => {
+                    return Err(err(format!(
+                        "entity_head {other:?} unknown: the only kind is \"tokens\""
+                    )))
+                }
+            },
         })
     }
 

@@ -80,8 +80,22 @@ pub struct Model {
     tokenizer: Tokenizer,
     sessions: Vec<Mutex<Session>>,
     takes_token_types: bool,
+    token_head: bool,
     prefix: Vec<i64>,
     suffix: Vec<i64>,
+}
+
+/// What one batch gives back.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The first output, flat.
+    pub logits: Vec<f32>,
+    /// Positions per row in `logits` (1 for sequence classification, the padded width for
+    /// token classification).
+    pub per_row: usize,
+    /// `token_logits` [rows, width, labels], flat, when the graph has that output (a sentiment
+    /// model with a per-token entity head).
+    pub token_logits: Option<Vec<f32>>,
 }
 
 impl Model {
@@ -149,11 +163,26 @@ impl Model {
             }
         }
         let takes_token_types = names.iter().any(|n| n == "token_type_ids");
+        let token_head = sessions[0]
+            .lock()
+            .expect("fresh lock")
+            .outputs()
+            .iter()
+            .any(|o| o.name() == "token_logits");
+        if config.entity_head && !token_head {
+            return Err(ModelError::File {
+                path: onnx,
+                message:
+                    "config.json names an entity head but the graph has no `token_logits` output"
+                        .into(),
+            });
+        }
         let model = Model {
             config,
             tokenizer,
             sessions,
             takes_token_types,
+            token_head,
             prefix,
             suffix,
         };
@@ -165,8 +194,8 @@ impl Model {
     fn check_labels(&self, dir: &Path) -> Result<(), ModelError> {
         let piece = self.single(&[], &[]);
         let batch = Batch::new(&[&piece]);
-        let (logits, per_row) = self.run(&batch)?;
-        let got = logits.len() / (batch.rows() * per_row).max(1);
+        let out = self.run(&batch)?;
+        let got = out.logits.len() / (batch.rows() * out.per_row).max(1);
         if got != self.config.labels.len() {
             return Err(ModelError::File {
                 path: dir.join("config.json"),
@@ -219,6 +248,11 @@ impl Model {
         p
     }
 
+    /// Number of special tokens before a single sequence's content.
+    pub fn prefix_len(&self) -> usize {
+        self.prefix.len()
+    }
+
     /// Number of special tokens around a single sequence.
     pub fn specials(&self) -> usize {
         self.prefix.len() + self.suffix.len()
@@ -229,9 +263,13 @@ impl Model {
         self.sessions.len()
     }
 
-    /// Runs a batch; returns the flat logits and the number of positions per row (1 for
-    /// sequence classification, the padded width for token classification).
-    pub fn run(&self, batch: &Batch) -> Result<(Vec<f32>, usize), ModelError> {
+    /// Whether the graph also scores every token (`token_logits`: the entity head).
+    pub fn has_token_head(&self) -> bool {
+        self.token_head && self.config.entity_head
+    }
+
+    /// Runs a batch.
+    pub fn run(&self, batch: &Batch) -> Result<Output, ModelError> {
         let shape = [batch.rows, batch.width];
         let slot = rayon::current_thread_index().unwrap_or(0) % self.sessions.len();
         let mut session = self.sessions[slot]
@@ -266,7 +304,21 @@ impl Model {
         } else {
             1
         };
-        Ok((data.to_vec(), per_row))
+        let logits = data.to_vec();
+        let token_logits = match outputs.get("token_logits") {
+            Some(t) if self.token_head && self.config.entity_head => Some(
+                t.try_extract_tensor::<f32>()
+                    .map_err(|e| self.fail(e.to_string()))?
+                    .1
+                    .to_vec(),
+            ),
+            _ => None,
+        };
+        Ok(Output {
+            logits,
+            per_row,
+            token_logits,
+        })
     }
 
     fn fail(&self, message: String) -> ModelError {

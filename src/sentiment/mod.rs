@@ -21,6 +21,18 @@ pub struct Query {
     pub piece: Piece,
     /// Weight in its owner's average (tokens covered).
     pub weight: f64,
+    /// Byte spans in the text of the piece's content tokens (they follow the leading special
+    /// token); empty for marked-mention queries.
+    pub spans: Vec<Span>,
+}
+
+/// A query's result.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    /// The tone of the query's text.
+    pub probabilities: Probabilities,
+    /// Per-token entity-head logits, [tokens x labels] flat (empty without that head).
+    pub tokens: Vec<f32>,
 }
 
 impl SentimentModel {
@@ -73,18 +85,34 @@ impl SentimentModel {
         let room = self.model.config.max_length - self.model.specials();
         let s = sentence.of(text);
         let tokens = self.model.tokenize(s)?;
+        let absolute = |spans: &[(usize, usize)]| -> Vec<Span> {
+            spans
+                .iter()
+                .map(|&(a, b)| Span::new(sentence.start + a, sentence.start + b))
+                .collect()
+        };
         if tokens.ids.len() <= room {
             return Ok(vec![Query {
                 piece: self.model.encode_text(s, None)?,
                 weight: tokens.ids.len().max(1) as f64,
+                spans: absolute(&tokens.spans),
             }]);
         }
         let mut out = Vec::new();
         for chunk in tokens.spans.chunks(room) {
             let part = &s[chunk[0].0..chunk[chunk.len() - 1].1];
+            let piece = self.model.encode_text(part, None)?;
+            // The chunk re-tokenized alone: the same tokens, shifted to the chunk's start.
+            let local = self.model.tokenize(part)?;
+            let spans = local
+                .spans
+                .iter()
+                .map(|&(a, b)| (chunk[0].0 + a, chunk[0].0 + b))
+                .collect::<Vec<_>>();
             out.push(Query {
-                piece: self.model.encode_text(part, None)?,
+                piece,
                 weight: chunk.len() as f64,
+                spans: absolute(&spans),
             });
         }
         Ok(out)
@@ -115,7 +143,11 @@ impl SentimentModel {
             if piece.ids.len() <= self.model.config.max_length
                 || (ctx.start == mention.start && ctx.end == mention.end)
             {
-                return Ok(Query { piece, weight: 1.0 });
+                return Ok(Query {
+                    piece,
+                    weight: 1.0,
+                    spans: Vec::new(),
+                });
             }
             // Too long: keep a shrinking window of the sentence around the mention.
             ctx = shrink(text, ctx, mention);
@@ -129,13 +161,68 @@ impl SentimentModel {
         batch_size: usize,
     ) -> Result<Vec<Probabilities>, ModelError> {
         let pieces: Vec<&Piece> = queries.iter().map(|q| &q.piece).collect();
-        let logits = crate::annotate::run_sorted(&self.model, &pieces, batch_size)?;
-        Ok(logits.iter().map(|l| self.probabilities(l)).collect())
+        let scores = crate::annotate::run_sorted(&self.model, &pieces, batch_size)?;
+        Ok(scores
+            .iter()
+            .map(|s| self.probabilities(&s.logits, self.model.config.temperature))
+            .collect())
     }
 
-    fn probabilities(&self, logits: &[f32]) -> Probabilities {
+    /// Like [`SentimentModel::classify`], with each query's per-token entity-head logits.
+    pub fn classify_scored(
+        &self,
+        queries: &[&Query],
+        batch_size: usize,
+    ) -> Result<Vec<Scored>, ModelError> {
+        let pieces: Vec<&Piece> = queries.iter().map(|q| &q.piece).collect();
+        let scores = crate::annotate::run_sorted(&self.model, &pieces, batch_size)?;
+        Ok(scores
+            .into_iter()
+            .map(|s| Scored {
+                probabilities: self.probabilities(&s.logits, self.model.config.temperature),
+                tokens: s.tokens,
+            })
+            .collect())
+    }
+
+    /// Whether one pass scores every entity of a sentence (a per-token entity head).
+    pub fn scores_entities(&self) -> bool {
+        self.model.has_token_head()
+    }
+
+    /// The tone towards `mention` (a byte span of the text) from the entity head: the mean of
+    /// its logits over the tokens of `parts` (a sentence's queries and their results) that
+    /// overlap the mention; None when no token does.
+    pub fn tone_towards<'a>(
+        &self,
+        parts: impl IntoIterator<Item = (&'a Query, &'a Scored)>,
+        mention: Span,
+    ) -> Option<Probabilities> {
+        let labels = self.model.config.labels.len();
+        let offset = self.model.prefix_len();
+        let mut sum = vec![0f32; labels];
+        let mut n = 0usize;
+        for (query, scored) in parts {
+            for (i, t) in query.spans.iter().enumerate() {
+                if t.end <= mention.start || t.start >= mention.end || t.start == t.end {
+                    continue;
+                }
+                let Some(row) = scored
+                    .tokens
+                    .get((i + offset) * labels..(i + offset + 1) * labels)
+                else {
+                    continue;
+                };
+                sum.iter_mut().zip(row).for_each(|(s, x)| *s += x);
+                n += 1;
+            }
+        }
+        let mean: Vec<f32> = sum.iter().map(|x| x / n.max(1) as f32).collect();
+        (n > 0).then(|| self.probabilities(&mean, self.model.config.target_temperature))
+    }
+
+    fn probabilities(&self, logits: &[f32], t: f64) -> Probabilities {
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let t = self.model.config.temperature;
         let exp: Vec<f64> = logits
             .iter()
             .map(|&x| ((x - max) as f64 / t).exp())
