@@ -7,6 +7,10 @@ use common::*;
 use serde_json::{json, Value};
 
 fn annotate_texts(texts: &[&str]) -> Vec<Value> {
+    annotate_texts_with(texts, &[])
+}
+
+fn annotate_texts_with(texts: &[&str], extra: &[&str]) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     let records: Vec<Value> = texts
@@ -15,7 +19,7 @@ fn annotate_texts(texts: &[&str]) -> Vec<Value> {
         .map(|(i, t)| json!({"id": format!("t{i}"), "text": t}))
         .collect();
     write_jsonl(&input, &records);
-    annotate_ok(&input, &dir.path().join("out.jsonl"), &[])
+    annotate_ok(&input, &dir.path().join("out.jsonl"), extra)
 }
 
 fn labels(annotations: &[Value]) -> Vec<String> {
@@ -108,8 +112,6 @@ fn entity_tone_follows_what_the_article_says_of_the_entity() {
 
 #[test]
 fn the_fast_entity_head_tells_two_entities_of_one_sentence_apart() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.jsonl");
     let texts = [
         "Maria Gonzalez was praised by colleagues for her brilliant work. \
          Gonzalez won the national prize for courage. Everyone admired Gonzalez.",
@@ -117,17 +119,7 @@ fn the_fast_entity_head_tells_two_entities_of_one_sentence_apart() {
          stole millions from pensioners. Novak was sentenced to ten years.",
         "Judges praised Anna Berg for her courage, while Tom Hale was convicted of fraud.",
     ];
-    let records: Vec<Value> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| json!({"id": format!("t{i}"), "text": t}))
-        .collect();
-    write_jsonl(&input, &records);
-    let a = annotate_ok(
-        &input,
-        &dir.path().join("out.jsonl"),
-        &["--entity-sentiment", "head"],
-    );
+    let a = annotate_texts_with(&texts, &["--entity-sentiment", "head"]);
     assert_eq!(a[0]["meta"]["entity_sentiment"], "head");
     assert!(a[0]["meta"]["models"]["sentiment"]
         .as_str()

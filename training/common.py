@@ -65,3 +65,17 @@ def linear_schedule(optimizer, warmup: int, total: int):
         return max(0.0, (total - step) / max(1, total - warmup))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, f)
+
+
+def train_step(model, opt, sched, loss, step, steps, epoch, t0):
+    """Backward, clip at 1.0, optimizer and schedule step; a progress line every 100 steps."""
+    import time
+    import torch
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad()
+    if step % 100 == 0:
+        print(f"epoch {epoch} step {step}/{steps} loss {loss.item():.4f} "
+              f"elapsed {(time.time()-t0)/60:.1f} min", flush=True)

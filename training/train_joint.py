@@ -22,7 +22,7 @@ from torch import nn
 from transformers import AutoTokenizer, BertModel
 
 import news_data as nd
-from common import DATA, WORK, base_model_dir, linear_schedule, seed_everything, write_json
+from common import DATA, WORK, base_model_dir, linear_schedule, seed_everything, train_step, write_json
 from train_news import ece, fit_temperature, macro_f1
 from train_sentiment import read_sst
 
@@ -221,15 +221,8 @@ def main():
                 loss = loss + ce(lg[keep].float(), y[keep])
             if len(ty):
                 loss = loss + ce(pool @ tok_lg.reshape(-1, 3).float(), ty)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
             step += 1
-            if step % 100 == 0:
-                print(f"epoch {ep+1} step {step}/{steps} loss {loss.item():.4f} "
-                      f"elapsed {(time.time()-t0)/60:.1f} min", flush=True)
+            train_step(model, opt, sched, loss, step, steps, ep + 1, t0)
         print(f"epoch {ep+1} dev {evaluate(model, dev)}", flush=True)
     minutes = (time.time() - t0) / 60
     dev_all = [e for k, v in dev.items() if k != "sst2_dev" for e in v]

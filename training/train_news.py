@@ -17,7 +17,7 @@ import torch
 from transformers import AutoTokenizer, BertForSequenceClassification
 
 import news_data as nd
-from common import DATA, WORK, base_model_dir, linear_schedule, seed_everything, write_json
+from common import DATA, WORK, base_model_dir, linear_schedule, seed_everything, train_step, write_json
 from train_sentiment import read_sst
 
 MAX_LEN = 128
@@ -164,15 +164,8 @@ def main():
         for _, ids, tt, att, y in batches(train, args.batch, gen):
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 loss = model(input_ids=ids, token_type_ids=tt, attention_mask=att, labels=y).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
             step += 1
-            if step % 100 == 0:
-                print(f"epoch {ep+1} step {step}/{steps} loss {loss.item():.4f} "
-                      f"elapsed {(time.time()-t0)/60:.1f} min", flush=True)
+            train_step(model, opt, sched, loss, step, steps, ep + 1, t0)
         print(f"epoch {ep+1} dev {evaluate(model, dev)}", flush=True)
     minutes = (time.time() - t0) / 60
     dev_all = [e for k, v in dev.items() if k != "sst2_dev" for e in v]

@@ -160,11 +160,10 @@ impl SentimentModel {
         queries: &[&Query],
         batch_size: usize,
     ) -> Result<Vec<Probabilities>, ModelError> {
-        let pieces: Vec<&Piece> = queries.iter().map(|q| &q.piece).collect();
-        let scores = crate::annotate::run_sorted(&self.model, &pieces, batch_size)?;
-        Ok(scores
-            .iter()
-            .map(|s| self.probabilities(&s.logits, self.model.config.temperature))
+        Ok(self
+            .classify_scored(queries, batch_size)?
+            .into_iter()
+            .map(|s| s.probabilities)
             .collect())
     }
 
