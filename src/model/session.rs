@@ -134,19 +134,30 @@ impl Model {
             });
         }
         let env = runtime::environment()?;
-        let mut sessions = Vec::new();
-        for _ in 0..workers.max(1) {
-            let session = Session::builder(env)
+        let build = || {
+            Session::builder(env)
                 .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::All)?))
                 .and_then(|b| Ok(b.with_intra_threads(1)?))
                 .and_then(|b| Ok(b.with_inter_threads(1)?))
                 .and_then(|mut b| b.commit_from_file(&onnx))
+                .map(Mutex::new)
                 .map_err(|e| ModelError::File {
                     path: onnx.clone(),
                     message: format!("not a loadable ONNX model: {e}"),
-                })?;
-            sessions.push(Mutex::new(session));
-        }
+                })
+        };
+        // One session per worker, built side by side (graph optimisation is most of start-up).
+        let sessions = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers.max(1)).map(|_| scope.spawn(build)).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(ModelError::Runtime("building a session panicked".into()))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
         let names: Vec<String> = sessions[0]
             .lock()
             .expect("fresh lock")
