@@ -209,6 +209,10 @@ pub struct ReportArgs {
     /// Show the N most mentioned entities (0: all).
     #[arg(long, default_value_t = 30)]
     pub top: usize,
+    /// On the HTML and Markdown pages, show the N groups with the most articles (0: all);
+    /// report.json and the tables keep every group.
+    #[arg(long, default_value_t = 25)]
+    pub top_groups: usize,
     /// Also chart each group's tone over time, by this date field (e.g. date).
     #[arg(long, value_name = "FIELD")]
     pub over: Option<String>,

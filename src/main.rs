@@ -249,6 +249,7 @@ fn report(args: ReportArgs) -> Result<()> {
         labels: args.label,
         min_count: args.min_count,
         top: args.top,
+        top_groups: args.top_groups,
         over: args.over.map(|f| (f, args.period)),
     };
     let formats = if args.format.is_empty() {

@@ -623,3 +623,45 @@ fn evidence_is_capped_per_cell_and_counted() {
     assert_eq!(cell["evidence"].as_array().unwrap().len(), 20);
     assert_eq!(r["entities"][0]["cells"]["Beta"]["evidence_total"], 1);
 }
+
+#[test]
+fn pages_show_the_largest_groups_and_json_keeps_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ann.jsonl");
+    // 30 sources; "Big" has three articles, the others one each.
+    let mut records: Vec<Value> = (0..29)
+        .map(|i| {
+            article(
+                &format!("s{i}"),
+                &format!("Source {i:02}"),
+                0.1,
+                &[("Xi Jinping", "PER", 0.1)],
+            )
+        })
+        .collect();
+    for k in 0..3 {
+        records.push(article(
+            &format!("big{k}"),
+            "Big",
+            -0.2,
+            &[("Xi Jinping", "PER", -0.3)],
+        ));
+    }
+    write_jsonl(&path, &records);
+    let (r, out) = report_json(&path, &["--format", "json,html,md", "--top-groups", "5"]);
+    assert_eq!(r["groups"].as_array().unwrap().len(), 30);
+    assert_eq!(r["groups_total"], 30);
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains("shows the 5 groups with the most articles of 30"),
+        "no note on the cut"
+    );
+    assert!(
+        html.contains(">Big"),
+        "the largest group is not on the page"
+    );
+    // Sources 00-03 fill the other four places (ties by name); 04 onwards are left out.
+    assert!(html.contains("Source 03") && !html.contains("Source 04"));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("of 30 (--top-groups)") && !md.contains("Source 04"));
+}

@@ -159,6 +159,7 @@ impl<'o> Gather<'o> {
         let mut report = Report {
             by: self.opts.by.clone(),
             articles: self.articles,
+            groups_total: groups.len(),
             groups,
             entities,
             entities_total: total,

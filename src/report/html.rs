@@ -87,9 +87,17 @@ pub fn page(r: &Report) -> Result<String, String> {
          Intervals are t-based 95% confidence intervals of the mean article score, clipped to [-1, 1] (marked * when clipped).</p>\n",
         by = esc(&r.by),
         n = r.articles,
-        g = r.groups.len(),
+        g = r.groups_total,
         m = esc(&r.models.join(", "))
     );
+    if r.groups_total > r.groups.len() {
+        let _ = writeln!(
+            h,
+            "<p>This page shows the {} groups with the most articles of {} (<code>--top-groups</code>); report.json and the tables hold all of them.</p>",
+            r.groups.len(),
+            r.groups_total
+        );
+    }
     if !r.unassigned.is_empty() {
         let shown: Vec<String> = r.unassigned.iter().take(20).map(|i| esc(i)).collect();
         let _ = writeln!(
@@ -291,6 +299,14 @@ pub fn markdown(r: &Report) -> String {
             r.unassigned.len(),
             r.by,
             r.unassigned.join(", ")
+        );
+    }
+    if r.groups_total > r.groups.len() {
+        let _ = writeln!(
+            m,
+            "Showing the {} groups with the most articles of {} (--top-groups); report.json and the tables hold all of them.\n",
+            r.groups.len(),
+            r.groups_total
         );
     }
     m.push_str("95% CIs are t-based, clipped to [-1, 1] (* when clipped); n = 1 has none.\n\n");

@@ -36,6 +36,9 @@ pub struct ReportOptions {
     pub min_count: usize,
     /// Show the most mentioned entities only (0: all).
     pub top: usize,
+    /// On the pages (HTML, Markdown), show the groups with the most articles only (0: all);
+    /// report.json and the tables keep every group.
+    pub top_groups: usize,
     /// A date field to chart each group's tone over, and the period length.
     pub over: Option<(String, Period)>,
 }
@@ -137,6 +140,8 @@ pub struct Report {
     pub articles: usize,
     /// Groups, most negative first.
     pub groups: Vec<GroupStats>,
+    /// How many groups there are in all (more than `groups` on a page cut by `top_groups`).
+    pub groups_total: usize,
     /// Entities in at least `min_groups` groups, most mentioned first (the `top` of them).
     pub entities: Vec<EntityAcross>,
     /// How many entities qualified before the `top` cut.
@@ -226,17 +231,49 @@ pub fn run(
             Ok(())
         })?;
     }
-    written.extend(write_pages(&report, dir, formats)?);
+    written.extend(write_pages(&report, opts.top_groups, dir, formats)?);
     Ok(written)
 }
 
-/// Writes the page formats (HTML, Markdown, JSON) of `report` into `dir`; returns the files.
-pub fn write_pages(report: &Report, dir: &Path, formats: &[Format]) -> Result<Vec<String>, String> {
+impl Report {
+    /// The report as a page shows it: the `n` groups with the most articles (ties by name), in
+    /// the report's order, and the entity cells of those groups only (0: all).
+    pub fn with_top_groups(&self, n: usize) -> Report {
+        if n == 0 || self.groups.len() <= n {
+            return self.clone();
+        }
+        let mut by_size: Vec<&GroupStats> = self.groups.iter().collect();
+        by_size.sort_by(|a, b| b.articles.cmp(&a.articles).then(a.name.cmp(&b.name)));
+        let keep: std::collections::HashSet<&str> =
+            by_size[..n].iter().map(|g| g.name.as_str()).collect();
+        let mut out = self.clone();
+        out.groups.retain(|g| keep.contains(g.name.as_str()));
+        for e in &mut out.entities {
+            e.cells.retain(|g, _| keep.contains(g.as_str()));
+            e.differences
+                .retain(|d| keep.contains(d.lower.as_str()) && keep.contains(d.higher.as_str()));
+        }
+        if let Some(t) = &mut out.timeline {
+            t.series.retain(|g, _| keep.contains(g.as_str()));
+        }
+        out
+    }
+}
+
+/// Writes the page formats (HTML, Markdown, JSON) of `report` into `dir` (the pages show the
+/// `top_groups` largest groups; JSON keeps all); returns the files.
+pub fn write_pages(
+    report: &Report,
+    top_groups: usize,
+    dir: &Path,
+    formats: &[Format],
+) -> Result<Vec<String>, String> {
+    let page = report.with_top_groups(top_groups);
     let mut written = Vec::new();
     for f in formats {
         let (name, body) = match f {
-            Format::Html => ("index.html", html::page(report)?),
-            Format::Md => ("report.md", html::markdown(report)),
+            Format::Html => ("index.html", html::page(&page)?),
+            Format::Md => ("report.md", html::markdown(&page)),
             Format::Json => (
                 "report.json",
                 serde_json::to_string_pretty(report).map_err(|e| e.to_string())?,
