@@ -79,3 +79,18 @@ def train_step(model, opt, sched, loss, step, steps, epoch, t0):
     if step % 100 == 0:
         print(f"epoch {epoch} step {step}/{steps} loss {loss.item():.4f} "
               f"elapsed {(time.time()-t0)/60:.1f} min", flush=True)
+
+
+def length_groups(lengths, size, gen=None):
+    """Index batches of similar length: in length order when `gen` is None; else pools of 50
+    batches drawn at random, sorted by length within the pool, the batches in random order."""
+    import torch
+    if gen is None:
+        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+        return [order[s:s + size] for s in range(0, len(order), size)]
+    perm = torch.randperm(len(lengths), generator=gen).tolist()
+    groups = []
+    for p in range(0, len(perm), size * 50):
+        chunk = sorted(perm[p:p + size * 50], key=lambda i: lengths[i])
+        groups += [chunk[s:s + size] for s in range(0, len(chunk), size)]
+    return [groups[i] for i in torch.randperm(len(groups), generator=gen).tolist()]

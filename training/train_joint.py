@@ -22,7 +22,7 @@ from torch import nn
 from transformers import AutoTokenizer, BertModel
 
 import news_data as nd
-from common import DATA, WORK, base_model_dir, linear_schedule, seed_everything, train_step, write_json
+from common import DATA, WORK, base_model_dir, linear_schedule, length_groups, seed_everything, train_step, write_json
 from train_news import ece, fit_temperature, macro_f1
 from train_sentiment import read_sst
 
@@ -104,16 +104,7 @@ def encode(tok, exs):
 
 
 def batches(enc, size, gen=None):
-    if gen is None:
-        order = sorted(range(len(enc)), key=lambda i: len(enc[i][0]))
-        groups = [order[s:s + size] for s in range(0, len(order), size)]
-    else:
-        perm = torch.randperm(len(enc), generator=gen).tolist()
-        groups = []
-        for p in range(0, len(perm), size * 50):
-            chunk = sorted(perm[p:p + size * 50], key=lambda i: len(enc[i][0]))
-            groups += [chunk[s:s + size] for s in range(0, len(chunk), size)]
-        groups = [groups[i] for i in torch.randperm(len(groups), generator=gen).tolist()]
+    groups = length_groups([len(e[0]) for e in enc], size, gen)
     for g in groups:
         chunk = [enc[i] for i in g]
         n = max(len(e[0]) for e in chunk)

@@ -17,7 +17,7 @@ import torch
 from transformers import AutoTokenizer, BertForSequenceClassification
 
 import news_data as nd
-from common import DATA, WORK, base_model_dir, linear_schedule, seed_everything, train_step, write_json
+from common import DATA, WORK, base_model_dir, linear_schedule, length_groups, seed_everything, train_step, write_json
 from train_sentiment import read_sst
 
 MAX_LEN = 128
@@ -33,17 +33,7 @@ def encode(tok, examples):
 
 def batches(enc, size, gen=None):
     """Batches of similar length (shuffled pools sorted by length), in shuffled order."""
-    if gen is None:
-        order = sorted(range(len(enc)), key=lambda i: len(enc[i][0]))
-        groups = [order[s:s + size] for s in range(0, len(order), size)]
-    else:
-        perm = torch.randperm(len(enc), generator=gen).tolist()
-        pool = size * 50
-        groups = []
-        for p in range(0, len(perm), pool):
-            chunk = sorted(perm[p:p + pool], key=lambda i: len(enc[i][0]))
-            groups += [chunk[s:s + size] for s in range(0, len(chunk), size)]
-        groups = [groups[i] for i in torch.randperm(len(groups), generator=gen).tolist()]
+    groups = length_groups([len(e[0]) for e in enc], size, gen)
     for g in groups:
         chunk = [enc[i] for i in g]
         n = max(len(e[0]) for e in chunk)
