@@ -263,8 +263,24 @@ fn report(args: ReportArgs) -> Result<()> {
     } else {
         args.format
     };
-    let written =
-        report::run(&args.input, &opts, &args.output, &formats).map_err(anyhow::Error::msg)?;
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg}: {pos} records [{elapsed_precise}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let tick = |pass: u8, n: u64| {
+        if n % 512 == 1 {
+            bar.set_message(if pass == 1 {
+                "reading annotations (1/2)"
+            } else {
+                "collecting evidence (2/2)"
+            });
+            bar.set_position(n);
+        }
+    };
+    let written = report::run(&args.input, &opts, &args.output, &formats, &tick)
+        .map_err(anyhow::Error::msg)?;
+    bar.finish_and_clear();
     for w in written {
         eprintln!("newslens: wrote {w}");
     }

@@ -204,12 +204,14 @@ pub enum Format {
 
 /// Reads the annotation files (streaming: the tables are written as records pass, and only
 /// scores and names are kept), then writes the chosen formats into `dir`; returns the files
-/// written.
+/// written. `progress(pass, records)` is called as records are read (pass 1: everything; pass 2:
+/// the evidence of the reported entities).
 pub fn run(
     inputs: &[PathBuf],
     opts: &ReportOptions,
     dir: &Path,
     formats: &[Format],
+    progress: &dyn Fn(u8, u64),
 ) -> Result<Vec<String>, String> {
     let inputs = Inputs::new(inputs)?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
@@ -219,15 +221,21 @@ pub fn run(
         formats.contains(&Format::Parquet),
     )?;
     let mut gather = Gather::new(opts);
+    let mut n = 0;
     inputs.each_once(|a| {
         gather.add(a);
+        n += 1;
+        progress(1, n);
         tables.add(a, &opts.by)
     })?;
     let mut written = tables.finish()?;
     let (mut report, pass) = gather.finish();
     if !report.entities.is_empty() {
+        let mut n = 0;
         inputs.each(|a| {
             pass.add(&mut report, a);
+            n += 1;
+            progress(2, n);
             Ok(())
         })?;
     }
