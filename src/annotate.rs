@@ -258,9 +258,9 @@ impl Pipeline {
             }
             of_sentence.push(ranges);
             if targeted {
+                let sents = &doc.seg.sentences;
+                let k = self.targeted().model().config.context_sentences;
                 for (g, s, span) in doc.entity_sentences() {
-                    let sents = &doc.seg.sentences;
-                    let k = self.targeted().model().config.context_sentences;
                     let (first, last) = (s.saturating_sub(k), (s + k).min(sents.len() - 1));
                     let ctx = Span::new(
                         sents[first].start.min(span.start),

@@ -130,22 +130,20 @@ fn by_entity_head(
     model: &SentimentModel,
     items: &[(String, Vec<Span>)],
 ) -> Result<Vec<Probabilities>, ModelError> {
-    let mut queries: Vec<(usize, Query)> = Vec::new();
-    for (r, (text, _)) in items.iter().enumerate() {
-        for q in model.sentence_queries(text, Span::new(0, text.len()))? {
-            queries.push((r, q));
-        }
+    // Each record's queries: a range of `queries`.
+    let mut queries: Vec<Query> = Vec::new();
+    let mut of_record = Vec::new();
+    for (text, _) in items {
+        let first = queries.len();
+        queries.extend(model.sentence_queries(text, Span::new(0, text.len()))?);
+        of_record.push(first..queries.len());
     }
-    let refs: Vec<&Query> = queries.iter().map(|(_, q)| q).collect();
+    let refs: Vec<&Query> = queries.iter().collect();
     let scored = model.classify_scored(&refs, 32)?;
     let mut out = Vec::new();
-    for (r, (_, spans)) in items.iter().enumerate() {
+    for ((_, spans), range) in items.iter().zip(of_record) {
         for &span in spans {
-            let parts = queries
-                .iter()
-                .zip(&scored)
-                .filter(|((owner, _), _)| *owner == r)
-                .map(|((_, q), p)| (q, p));
+            let parts = range.clone().map(|i| (&queries[i], &scored[i]));
             out.push(model.tone_towards(parts, span).unwrap_or(Probabilities {
                 negative: 1.0 / 3.0,
                 neutral: 1.0 / 3.0,

@@ -85,6 +85,13 @@ pub struct Model {
     suffix: Vec<i64>,
 }
 
+fn piece_of(enc: &tokenizers::Encoding) -> Piece {
+    Piece {
+        ids: enc.get_ids().iter().map(|&i| i as i64).collect(),
+        types: enc.get_type_ids().iter().map(|&i| i as i64).collect(),
+    }
+}
+
 /// What one batch gives back.
 #[derive(Debug, Clone)]
 pub struct Output {
@@ -174,13 +181,13 @@ impl Model {
             }
         }
         let takes_token_types = names.iter().any(|n| n == "token_type_ids");
-        let token_head = sessions[0]
+        let graph_has_head = sessions[0]
             .lock()
             .expect("fresh lock")
             .outputs()
             .iter()
             .any(|o| o.name() == "token_logits");
-        if config.entity_head && !token_head {
+        if config.entity_head && !graph_has_head {
             return Err(ModelError::File {
                 path: onnx,
                 message:
@@ -189,11 +196,11 @@ impl Model {
             });
         }
         let model = Model {
+            token_head: config.entity_head,
             config,
             tokenizer,
             sessions,
             takes_token_types,
-            token_head,
             prefix,
             suffix,
         };
@@ -239,10 +246,24 @@ impl Model {
             None => self.tokenizer.encode(a, true),
         }
         .map_err(|e| self.fail(e.to_string()))?;
-        Ok(Piece {
-            ids: enc.get_ids().iter().map(|&i| i as i64).collect(),
-            types: enc.get_type_ids().iter().map(|&i| i as i64).collect(),
-        })
+        Ok(piece_of(&enc))
+    }
+
+    /// [`Model::encode_text`] of one text, with the byte spans (in `a`) of its content tokens,
+    /// which follow the [`Model::prefix_len`] leading special tokens.
+    pub fn encode_spanned(&self, a: &str) -> Result<(Piece, Vec<(usize, usize)>), ModelError> {
+        let enc = self
+            .tokenizer
+            .encode(a, true)
+            .map_err(|e| self.fail(e.to_string()))?;
+        let spans = enc
+            .get_offsets()
+            .iter()
+            .zip(enc.get_special_tokens_mask())
+            .filter(|(_, &special)| special == 0)
+            .map(|(&o, _)| o)
+            .collect();
+        Ok((piece_of(&enc), spans))
     }
 
     /// Wraps token ids in the model's special tokens; `types` are given per content token.
@@ -276,7 +297,7 @@ impl Model {
 
     /// Whether the graph also scores every token (`token_logits`: the entity head).
     pub fn has_token_head(&self) -> bool {
-        self.token_head && self.config.entity_head
+        self.token_head
     }
 
     /// Runs a batch.
@@ -317,7 +338,7 @@ impl Model {
         };
         let logits = data.to_vec();
         let token_logits = match outputs.get("token_logits") {
-            Some(t) if self.token_head && self.config.entity_head => Some(
+            Some(t) if self.token_head => Some(
                 t.try_extract_tensor::<f32>()
                     .map_err(|e| self.fail(e.to_string()))?
                     .1

@@ -61,10 +61,17 @@ pub struct Gather<'o> {
     unassigned: Vec<String>,
     timeline: Option<TimelineBuilder>,
     models: BTreeSet<String>,
-    name_ids: HashMap<(String, String), u32>,
+    name_ids: ByName<u32>,
     names: Vec<Name>,
     pairs: usize,
     occurrences: Vec<Occurrence>,
+}
+
+/// label -> entity text -> value: looked up by `&str`s, without building a key per entity.
+type ByName<V> = HashMap<String, HashMap<String, V>>;
+
+fn lookup<'m, V>(map: &'m ByName<V>, text: &str, label: &str) -> Option<&'m V> {
+    map.get(label)?.get(text)
 }
 
 fn keeps(labels: &[String], label: &str) -> bool {
@@ -123,20 +130,24 @@ impl<'o> Gather<'o> {
             if !keeps(&self.opts.labels, &e.label) {
                 continue;
             }
-            let next = self.names.len() as u32;
-            let id = *self
-                .name_ids
-                .entry((e.text.clone(), e.label.clone()))
-                .or_insert(next);
-            if id == next {
-                self.names.push(Name {
-                    text: e.text.clone(),
-                    label: e.label.clone(),
-                    occurrences: 0,
-                    mentions: 0,
-                    first: self.pairs,
-                });
-            }
+            let id = match lookup(&self.name_ids, &e.text, &e.label) {
+                Some(&id) => id,
+                None => {
+                    let id = self.names.len() as u32;
+                    self.name_ids
+                        .entry(e.label.clone())
+                        .or_default()
+                        .insert(e.text.clone(), id);
+                    self.names.push(Name {
+                        text: e.text.clone(),
+                        label: e.label.clone(),
+                        occurrences: 0,
+                        mentions: 0,
+                        first: self.pairs,
+                    });
+                    id
+                }
+            };
             self.pairs += 1;
             let name = &mut self.names[id as usize];
             name.occurrences += 1;
@@ -176,7 +187,13 @@ impl<'o> Gather<'o> {
             entity_of: self
                 .name_ids
                 .into_iter()
-                .filter_map(|(k, id)| entity_of.get(&id).map(|&e| (k, e)))
+                .map(|(label, texts)| {
+                    let kept = texts
+                        .into_iter()
+                        .filter_map(|(text, id)| entity_of.get(&id).map(|&e| (text, e)))
+                        .collect();
+                    (label, kept)
+                })
                 .collect(),
         };
         (report, evidence)
@@ -283,14 +300,16 @@ impl<'o> Gather<'o> {
         if self.opts.top > 0 {
             out.truncate(self.opts.top);
         }
-        let mut entity_of = HashMap::new();
-        for (pos, (_, g)) in out.iter().enumerate() {
-            for (i, &gi) in group_of_name.iter().enumerate() {
-                if gi == *g {
-                    entity_of.insert(i as u32, pos);
-                }
-            }
-        }
+        let pos_of: HashMap<usize, usize> = out
+            .iter()
+            .enumerate()
+            .map(|(pos, (_, g))| (*g, pos))
+            .collect();
+        let entity_of = group_of_name
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| pos_of.get(g).map(|&pos| (i as u32, pos)))
+            .collect();
         (out.into_iter().map(|x| x.0).collect(), qualified, entity_of)
     }
 }
@@ -356,8 +375,8 @@ fn differences(cells: &BTreeMap<String, Cell>) -> Vec<Difference> {
 pub struct EvidencePass {
     by: String,
     labels: Vec<String>,
-    /// (entity text, label) -> the report entity it belongs to.
-    entity_of: HashMap<(String, String), usize>,
+    /// label -> entity text -> the report entity it belongs to.
+    entity_of: ByName<usize>,
 }
 
 impl EvidencePass {
@@ -370,7 +389,7 @@ impl EvidencePass {
             if !keeps(&self.labels, &e.label) {
                 continue;
             }
-            let Some(&pos) = self.entity_of.get(&(e.text.clone(), e.label.clone())) else {
+            let Some(&pos) = lookup(&self.entity_of, &e.text, &e.label) else {
                 continue;
             };
             let Some(cell) = report.entities[pos].cells.get_mut(&group) else {

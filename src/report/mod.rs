@@ -10,7 +10,8 @@ mod stats;
 mod tables;
 mod timeline;
 
-pub use gather::{EvidencePass, Gather, EVIDENCE_PER_CELL, PERMUTATION_MAX};
+use gather::Gather;
+pub use gather::{EVIDENCE_PER_CELL, PERMUTATION_MAX};
 pub use read::Inputs;
 pub use stats::{mean_ci, permutation_p, t975, welch_p, MeanCi};
 pub use tables::{rows, Kind, Spec, Value, SPECS};
@@ -172,19 +173,6 @@ pub fn field(a: &Annotation, field: &str) -> Option<String> {
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
     };
     v.filter(|s| !MISSING.contains(&s.trim().to_lowercase().as_str()))
-}
-
-/// Aggregates annotations held in memory into a report, evidence included.
-pub fn build(annotations: &[Annotation], opts: &ReportOptions) -> Report {
-    let mut gather = Gather::new(opts);
-    for a in annotations {
-        gather.add(a);
-    }
-    let (mut report, pass) = gather.finish();
-    for a in annotations {
-        pass.add(&mut report, a);
-    }
-    report
 }
 
 /// Output formats.

@@ -132,14 +132,18 @@ pub const SPECS: [Spec; 4] = [
 /// One article's rows for each of the four tables (in [`SPECS`] order).
 pub fn rows(a: &Annotation, by: &str) -> [Vec<Vec<Value>>; 4] {
     let id = || Value::Str(a.id.clone());
+    // The article's fields, read once and repeated on each of its rows.
+    let (group, source) = (field(a, by), field(a, "source"));
+    let group = || Value::OptStr(group.clone());
+    let source = || Value::OptStr(source.clone());
     let opt = |f: &str| Value::OptStr(field(a, f));
     let s = |t: &str| Value::Str(t.to_string());
     let int = |n: usize| Value::Int(n as i64);
     let p = &a.sentiment.probabilities;
     let docs = vec![vec![
         id(),
-        opt(by),
-        opt("source"),
+        group(),
+        source(),
         opt("title"),
         opt("date"),
         int(a.chars),
@@ -155,8 +159,8 @@ pub fn rows(a: &Annotation, by: &str) -> [Vec<Vec<Value>>; 4] {
     for (i, e) in a.entities.iter().enumerate() {
         ents.push(vec![
             id(),
-            opt(by),
-            opt("source"),
+            group(),
+            source(),
             int(i),
             s(&e.text),
             s(&e.label),
@@ -168,8 +172,8 @@ pub fn rows(a: &Annotation, by: &str) -> [Vec<Vec<Value>>; 4] {
         for m in &e.mentions {
             ments.push(vec![
                 id(),
-                opt(by),
-                opt("source"),
+                group(),
+                source(),
                 int(i),
                 s(&e.text),
                 s(&m.label),
@@ -190,8 +194,8 @@ pub fn rows(a: &Annotation, by: &str) -> [Vec<Vec<Value>>; 4] {
             let p = &x.sentiment.probabilities;
             vec![
                 id(),
-                opt(by),
-                opt("source"),
+                group(),
+                source(),
                 int(i),
                 int(x.start),
                 int(x.end),

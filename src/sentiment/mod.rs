@@ -84,35 +84,31 @@ impl SentimentModel {
     pub fn sentence_queries(&self, text: &str, sentence: Span) -> Result<Vec<Query>, ModelError> {
         let room = self.model.config.max_length - self.model.specials();
         let s = sentence.of(text);
-        let tokens = self.model.tokenize(s)?;
-        let absolute = |spans: &[(usize, usize)]| -> Vec<Span> {
+        let (piece, spans) = self.model.encode_spanned(s)?;
+        let absolute = |spans: &[(usize, usize)], from: usize| -> Vec<Span> {
+            let at = sentence.start + from;
             spans
                 .iter()
-                .map(|&(a, b)| Span::new(sentence.start + a, sentence.start + b))
+                .map(|&(a, b)| Span::new(at + a, at + b))
                 .collect()
         };
-        if tokens.ids.len() <= room {
+        if spans.len() <= room {
             return Ok(vec![Query {
-                piece: self.model.encode_text(s, None)?,
-                weight: tokens.ids.len().max(1) as f64,
-                spans: absolute(&tokens.spans),
+                piece,
+                weight: spans.len().max(1) as f64,
+                spans: absolute(&spans, 0),
             }]);
         }
         let mut out = Vec::new();
-        for chunk in tokens.spans.chunks(room) {
-            let part = &s[chunk[0].0..chunk[chunk.len() - 1].1];
-            let piece = self.model.encode_text(part, None)?;
-            // The chunk re-tokenized alone: the same tokens, shifted to the chunk's start.
-            let local = self.model.tokenize(part)?;
-            let spans = local
-                .spans
-                .iter()
-                .map(|&(a, b)| (chunk[0].0 + a, chunk[0].0 + b))
-                .collect::<Vec<_>>();
+        for chunk in spans.chunks(room) {
+            let from = chunk[0].0;
+            let (piece, local) = self
+                .model
+                .encode_spanned(&s[from..chunk[chunk.len() - 1].1])?;
             out.push(Query {
                 piece,
                 weight: chunk.len() as f64,
-                spans: absolute(&spans),
+                spans: absolute(&local, from),
             });
         }
         Ok(out)
