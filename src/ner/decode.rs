@@ -124,9 +124,10 @@ impl Scheme {
     }
 }
 
-/// Words that are never a mention on their own ("The" split off "The Epoch Times").
+/// Words that are never a mention on their own ("The" split off "The Epoch Times"); all but
+/// "a" ("Serie A") never end one.
 const FUNCTION_WORDS: &[&str] = &[
-    "the", "a", "an", "of", "and", "in", "on", "at", "to", "for", "by", "from", "with",
+    "a", "the", "an", "of", "and", "in", "on", "at", "to", "for", "by", "from", "with",
 ];
 
 /// Longest mention reported, in bytes: longer runs are not names (a 1,000,000-char "word").
@@ -183,7 +184,21 @@ pub fn spans(
             sum += probs[w * n + tags[w]];
             w += 1;
         }
-        let span = Span::new(word_span(first).start, word_span(w - 1).end);
+        // A name does not end in a function word or a dash ("Great Firewall of", "zero-"):
+        // CoNLL-2003's training set has 1 such entity in 23,499 ("Serie A" aside).
+        let mut last = w - 1;
+        while last > first
+            && text
+                .get(word_span(last).start..word_span(last).end)
+                .is_some_and(|x| {
+                    FUNCTION_WORDS[1..].contains(&x.to_lowercase().as_str())
+                        || x.chars()
+                            .all(|c| matches!(c, '-' | '\u{2013}' | '\u{2014}' | ',' | ':' | ';'))
+                })
+        {
+            last -= 1;
+        }
+        let span = Span::new(word_span(first).start, word_span(last).end);
         let Some(s) = text.get(span.start..span.end) else {
             continue;
         };
@@ -287,6 +302,29 @@ mod tests {
             assert!(pair[0].span.end <= pair[1].span.start, "{m:?}");
         }
         assert_eq!(m[0].span.of(text), "Khomeini");
+    }
+
+    #[test]
+    fn a_mention_never_ends_in_a_function_word_or_a_dash() {
+        let s = scheme();
+        let text = "the Great Firewall of China and zero - Covid";
+        let t = tokens(
+            text,
+            &[
+                "the", "great", "firewall", "of", "china", "and", "zero", "-", "co", "##vid",
+            ],
+        );
+        let w = words(&t);
+        // B-ORG I-ORG I-ORG on "Great Firewall of", B-ORG I-ORG on "zero -".
+        let tags = [0, 3, 4, 4, 0, 0, 3, 4, 0];
+        let m = spans(text, &t, &w, &tags, &one_hot(&tags, 5), &s);
+        let found: Vec<&str> = m.iter().map(|m| m.span.of(text)).collect();
+        assert_eq!(found, ["Great Firewall", "zero"]);
+        // "Serie A" keeps its "A".
+        let text = "Serie A";
+        let t = tokens(text, &["serie", "a"]);
+        let m = spans(text, &t, &words(&t), &[3, 4], &one_hot(&[3, 4], 5), &s);
+        assert_eq!(m[0].span.of(text), "Serie A");
     }
 
     #[test]
