@@ -125,6 +125,8 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="use only N training examples (smoke test)")
+    ap.add_argument("--init", help="start from this fine-tuned model (default: the base encoder)")
+    ap.add_argument("--out", help="folder under work/ (default: targeted or sentiment)")
     args = ap.parse_args()
     seed_everything(args.seed)
     torch.set_num_threads(2)
@@ -143,7 +145,7 @@ def main():
     dev["sst2_dev"] = encode(tok, read_sst(DATA / "sst2" / "dev.tsv", header=True))
 
     model = BertForSequenceClassification.from_pretrained(
-        base, num_labels=3, id2label=dict(enumerate(nd.LABELS)), label2id=nd.LABEL_ID)
+        args.init or base, num_labels=3, id2label=dict(enumerate(nd.LABELS)), label2id=nd.LABEL_ID)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     steps = args.epochs * ((len(train) + args.batch - 1) // args.batch)
     sched = linear_schedule(opt, int(0.1 * steps), steps)
@@ -164,7 +166,7 @@ def main():
            "test": evaluate(model, test, temperature), "train_minutes": minutes, "args": vars(args),
            "train_examples": {k: len(v) for k, v in train_sets.items()}}
     print("final (PyTorch fp32):", res, flush=True)
-    out = WORK / ("targeted" if args.task == "targeted" else "sentiment")
+    out = WORK / (args.out or ("targeted" if args.task == "targeted" else "sentiment"))
     model.save_pretrained(out)
     tok.save_pretrained(out)
     write_json(out / "train_metrics.json", res)
