@@ -26,7 +26,8 @@ from rowwise import make_rowwise
 
 # 1.x: first models; ner 1.1: per-row activation scales; sentiment/targeted 2.x: trained on news.
 # joint 3.x: one pass per sentence gives its tone and (token_logits) the tone towards each entity.
-VERSIONS = {"ner": "1.1.0", "sentiment": "2.0.0", "targeted": "2.0.0", "joint": "3.0.0"}
+# x.y.1: the per-row quantisation as one QuantizeLinear (same weights; ~10% faster).
+VERSIONS = {"ner": "1.1.1", "sentiment": "2.0.1", "targeted": "2.0.1", "joint": "3.0.1"}
 SPECS = {
     "ner": {
         "loader": AutoModelForTokenClassification,
