@@ -159,19 +159,23 @@ def peer_spacy(inp, out, threads):
 
 def peer_ceiling(inp, threads):
     """The same graphs on the competent peer's own batches (same length distribution), timed
-    around session.run alone: model tokens (padding excluded) per second."""
+    around session.run alone: model tokens (padding excluded) per second, best of three replays."""
     import onnxruntime as ort
     log = []
     peer_ort(inp, os.devnull, threads, log=log)
     so = ort.SessionOptions(); so.intra_op_num_threads = threads; so.inter_op_num_threads = 1
     sessions = {name: ort.InferenceSession(str(ROOT / f"models/{name}/model.onnx"), so,
                                            providers=["CPUExecutionProvider"]) for name in ("ner", "sentiment")}
-    tokens, secs = 0, 0.0
-    for name, feed in log:
-        s = sessions[name]
-        t0 = time.perf_counter(); s.run(None, feed); secs += time.perf_counter() - t0
-        tokens += int(feed["attention_mask"].sum())
-    return tokens / secs
+    # The fastest of three replays: one replay varies by up to 1.5x from run to run on this machine.
+    best = 0.0
+    for _ in range(3):
+        tokens, secs = 0, 0.0
+        for name, feed in log:
+            s = sessions[name]
+            t0 = time.perf_counter(); s.run(None, feed); secs += time.perf_counter() - t0
+            tokens += int(feed["attention_mask"].sum())
+        best = max(best, tokens / secs)
+    return best
 
 
 def peer_transformers(inp, out, threads):
