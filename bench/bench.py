@@ -7,7 +7,7 @@
 Systems (each run in its own process, so peak RSS is its own):
   newslens      target/release/newslens annotate --entity-sentiment sentence
   ort-python    the same ONNX models from Python onnxruntime, as a competent user writes it:
-                blocks of 64 articles, inputs sorted by length, batches of 32
+                blocks of 64 articles, inputs sorted by length, batches of 8
   spaCy         en_core_web_sm (speed anchor; no sentiment), when spaCy is installed
   transformers  Hugging Face pipelines (token-classification, aggregation "simple", stride;
                 text-classification) on the PyTorch weights (training/work/, from train_all.sh)
@@ -84,9 +84,10 @@ def run_sorted(session, rows, batch, log=None, name=""):
     return out
 
 
-def peer_ort(inp, out, threads, block=64, log=None):
+def peer_ort(inp, out, threads, block=64, log=None, batch=8):
     """What a competent user writes with onnxruntime: blocks of 64 articles, every NER window and
-    every sentence of a block sorted by length and run in batches of 32, one session per model
+    every sentence of a block sorted by length and run in batches of 8 (faster than 32 here, as
+    for newslens), one session per model
     with `threads` intra-op threads; NER decoded by argmax of the most central window."""
     import numpy as np
     import onnxruntime as ort
@@ -120,7 +121,7 @@ def peer_ort(inp, out, threads, block=64, log=None):
                 for x in stok.encode_batch(sents):
                     sent_rows.append((x.ids, [0] * len(x.ids))); sent_owner.append(d)
                 docs.append((a["id"], enc, n))
-            logits = run_sorted(ner, rows, 32, log, "ner")
+            logits = run_sorted(ner, rows, batch, log, "ner")
             best = [[None] * n for _, _, n in docs]
             for (d, s0, e), lg in zip(owners, logits):
                 for t in range(s0, e):
@@ -128,7 +129,7 @@ def peer_ort(inp, out, threads, block=64, log=None):
                     if best[d][t] is None or m > best[d][t][0]:
                         best[d][t] = (m, int(lg[t - s0 + 1].argmax()))
             probs = [[] for _ in docs]
-            for d, lg in zip(sent_owner, run_sorted(sen, sent_rows, 32, log, "sentiment")):
+            for d, lg in zip(sent_owner, run_sorted(sen, sent_rows, batch, log, "sentiment")):
                 ex = np.exp(lg - lg.max()); probs[d].append((ex / ex.sum()).tolist())
             for d, (aid, enc, n) in enumerate(docs):
                 ents, cur = [], None

@@ -61,7 +61,7 @@ impl PipelineConfig {
             sentiment_model: dir.join("sentiment"),
             targeted_model: targeted.is_dir().then_some(targeted),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            batch_size: 32,
+            batch_size: 8,
             chrome: ChromeRules::default(),
             entity_sentiment: EntitySentiment::Targeted,
         }
