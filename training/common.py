@@ -81,6 +81,16 @@ def train_step(model, opt, sched, loss, step, steps, epoch, t0):
               f"elapsed {(time.time()-t0)/60:.1f} min", flush=True)
 
 
+def padded(seqs):
+    """Sequences of ids as a zero-padded [rows, longest] tensor, with its attention mask."""
+    ids = torch.zeros(len(seqs), max(len(x) for x in seqs), dtype=torch.long)
+    att = torch.zeros_like(ids)
+    for r, x in enumerate(seqs):
+        ids[r, :len(x)] = torch.tensor(x)
+        att[r, :len(x)] = 1
+    return ids, att
+
+
 def length_groups(lengths, size, gen=None):
     """Index batches of similar length: in length order when `gen` is None; else pools of 50
     batches drawn at random, sorted by length within the pool, the batches in random order."""

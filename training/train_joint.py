@@ -22,7 +22,8 @@ from torch import nn
 from transformers import AutoTokenizer, BertModel
 
 import news_data as nd
-from common import DATA, WORK, base_model_dir, linear_schedule, length_groups, seed_everything, train_step, write_json
+from common import (DATA, WORK, base_model_dir, length_groups, linear_schedule, padded, seed_everything,
+                    train_step, write_json)
 from train_news import ece, fit_temperature, macro_f1
 from train_sentiment import read_sst
 
@@ -107,14 +108,11 @@ def batches(enc, size, gen=None):
     groups = length_groups([len(e[0]) for e in enc], size, gen)
     for g in groups:
         chunk = [enc[i] for i in g]
-        n = max(len(e[0]) for e in chunk)
-        ids = torch.zeros(len(chunk), n, dtype=torch.long)
-        att = torch.zeros_like(ids)
+        ids, att = padded([e[0] for e in chunk])
+        n = ids.shape[1]
         # Target pooling matrix: one row per target, averaging its tokens of its row.
         rows, cols, vals, tgt_y = [], [], [], []
-        for r, (a, _, spans) in enumerate(chunk):
-            ids[r, :len(a)] = torch.tensor(a)
-            att[r, :len(a)] = 1
+        for r, (_, _, spans) in enumerate(chunk):
             for idx, label in spans:
                 k = len(tgt_y)
                 for i in idx:

@@ -17,7 +17,8 @@ import torch
 from transformers import AutoTokenizer, BertForSequenceClassification
 
 import news_data as nd
-from common import DATA, WORK, base_model_dir, linear_schedule, length_groups, seed_everything, train_step, write_json
+from common import (DATA, WORK, base_model_dir, length_groups, linear_schedule, padded, seed_everything,
+                    train_step, write_json)
 from train_sentiment import read_sst
 
 MAX_LEN = 128
@@ -36,14 +37,8 @@ def batches(enc, size, gen=None):
     groups = length_groups([len(e[0]) for e in enc], size, gen)
     for g in groups:
         chunk = [enc[i] for i in g]
-        n = max(len(e[0]) for e in chunk)
-        ids = torch.zeros(len(chunk), n, dtype=torch.long)
-        tt = torch.zeros_like(ids)
-        att = torch.zeros_like(ids)
-        for r, (a, b, _) in enumerate(chunk):
-            ids[r, :len(a)] = torch.tensor(a)
-            tt[r, :len(a)] = torch.tensor(b)
-            att[r, :len(a)] = 1
+        ids, att = padded([e[0] for e in chunk])
+        tt, _ = padded([e[1] for e in chunk])
         yield g, ids, tt, att, torch.tensor([e[2] for e in chunk])
 
 

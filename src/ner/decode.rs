@@ -127,7 +127,7 @@ impl Scheme {
 /// Words that are never a mention on their own ("The" split off "The Epoch Times"); all but
 /// "a" ("Serie A") never end one.
 const FUNCTION_WORDS: &[&str] = &[
-    "a", "the", "an", "of", "and", "in", "on", "at", "to", "for", "by", "from", "with",
+    "the", "a", "an", "of", "and", "in", "on", "at", "to", "for", "by", "from", "with",
 ];
 
 /// Longest mention reported, in bytes: longer runs are not names (a 1,000,000-char "word").
@@ -191,7 +191,8 @@ pub fn spans(
             && text
                 .get(word_span(last).start..word_span(last).end)
                 .is_some_and(|x| {
-                    FUNCTION_WORDS[1..].contains(&x.to_lowercase().as_str())
+                    let lower = x.to_lowercase();
+                    lower != "a" && FUNCTION_WORDS.contains(&lower.as_str())
                         || x.chars()
                             .all(|c| matches!(c, '-' | '\u{2013}' | '\u{2014}' | ',' | ':' | ';'))
                 })
