@@ -27,7 +27,8 @@ from rowwise import make_rowwise
 # 1.x: first models; ner 1.1: per-row activation scales; sentiment/targeted 2.x: trained on news.
 # joint 3.x: one pass per sentence gives its tone and (token_logits) the tone towards each entity.
 # x.y.1: the per-row quantisation as one QuantizeLinear (same weights; ~10% faster).
-VERSIONS = {"ner": "1.1.1", "sentiment": "2.0.1", "targeted": "2.0.1", "joint": "3.0.1"}
+# ner 1.2: decoding weighs O by 4 (outside_weight, chosen on CoNLL valid with a train-only model).
+VERSIONS = {"ner": "1.2.0", "sentiment": "2.0.1", "targeted": "2.0.1", "joint": "3.0.1"}
 SPECS = {
     "ner": {
         "loader": AutoModelForTokenClassification,
@@ -37,6 +38,7 @@ SPECS = {
             "token_type_ids": "casing",
             "casing_classes": N_CASING,
             "max_length": 128,
+            "outside_weight": 4,
         },
     },
     "sentiment": {

@@ -45,6 +45,9 @@ pub struct ModelConfig {
     pub entity_tone: Option<EntityTone>,
     /// The graph also outputs `token_logits`, a per-token entity head (`"entity_head": "tokens"`).
     pub entity_head: bool,
+    /// NER decoding weighs the probability of `O` by this (1 when absent): above 1 a word must
+    /// be more clearly part of a name to be tagged one (fewer false mentions, a few more missed).
+    pub outside_weight: f64,
 }
 
 /// A small calibrated layer: entity tone probabilities = softmax(weights x features + bias),
@@ -74,6 +77,7 @@ struct RawConfig {
     context_sentences: Option<usize>,
     entity_tone: Option<EntityTone>,
     entity_head: Option<String>,
+    outside_weight: Option<f64>,
     #[serde(rename = "_name_or_path")]
     name_or_path: Option<String>,
 }
@@ -132,6 +136,12 @@ impl ModelConfig {
                 "temperature {temperature} must be a positive number"
             )));
         }
+        let outside_weight = raw.outside_weight.unwrap_or(1.0);
+        if !(outside_weight.is_finite() && outside_weight > 0.0) {
+            return Err(err(format!(
+                "outside_weight {outside_weight} must be a positive number"
+            )));
+        }
         if let Some(t) = &raw.entity_tone {
             if t.weights.iter().any(|w| w.len() != t.features.len()) {
                 return Err(err(
@@ -171,6 +181,7 @@ impl ModelConfig {
                     )))
                 }
             },
+            outside_weight,
         })
     }
 

@@ -124,6 +124,27 @@ impl Scheme {
     }
 }
 
+/// `probs` (`[word][label]`, flat) with `O` weighed by `weight` and each row renormalised: what
+/// Viterbi decodes (mention scores keep the model's own probabilities).
+pub fn weigh_outside(scheme: &Scheme, weight: f32, probs: &[f32]) -> Vec<f32> {
+    let n = scheme.len();
+    let mut out = probs.to_vec();
+    if weight == 1.0 || n == 0 {
+        return out;
+    }
+    for row in out.chunks_mut(n) {
+        for (l, p) in row.iter_mut().enumerate() {
+            if *scheme.tag(l) == Tag::Outside {
+                *p *= weight;
+            }
+        }
+        let sum: f32 = row.iter().sum();
+        row.iter_mut()
+            .for_each(|p| *p /= sum.max(f32::MIN_POSITIVE));
+    }
+    out
+}
+
 /// Words that are never a mention on their own ("The" split off "The Epoch Times"); all but
 /// "a" ("Serie A") never end one.
 const FUNCTION_WORDS: &[&str] = &[
@@ -246,6 +267,21 @@ mod tests {
             0.025,
         ];
         assert_eq!(s.viterbi(&probs), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn weighing_outside_drops_an_unsure_mention_and_keeps_a_clear_one() {
+        let s = scheme();
+        // word 0: B-PER 0.6 against O 0.4 (unsure); word 1: O; word 2: B-ORG 0.9 against O 0.1.
+        let probs = [
+            0.4, 0.6, 0.0, 0.0, 0.0, 0.9, 0.05, 0.05, 0.0, 0.0, 0.1, 0.0, 0.0, 0.9, 0.0,
+        ];
+        assert_eq!(s.viterbi(&weigh_outside(&s, 1.0, &probs)), vec![1, 0, 3]);
+        let weighed = weigh_outside(&s, 4.0, &probs);
+        assert_eq!(s.viterbi(&weighed), vec![0, 0, 3]);
+        for row in weighed.chunks(5) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        }
     }
 
     fn tokens(text: &str, pieces: &[&str]) -> Tokenized {

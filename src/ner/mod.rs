@@ -127,7 +127,10 @@ impl Ner {
                     .copied()
             })
             .collect();
-        let tags = self.scheme.viterbi(&word_probs);
+        let weight = self.model.config.outside_weight as f32;
+        let tags = self
+            .scheme
+            .viterbi(&decode::weigh_outside(&self.scheme, weight, &word_probs));
         decode::spans(text, &w.tokens, &words, &tags, &word_probs, &self.scheme)
     }
 }
