@@ -12,6 +12,7 @@ Systems (each run in its own process, so peak RSS is its own):
   transformers  Hugging Face pipelines (token-classification, aggregation "simple", stride;
                 text-classification) on the PyTorch weights (training/work/, from train_all.sh)
 Workload, the same for all: NER over every whole article, sentiment of every sentence.
+newslens (three modes) and the ORT peer run in --repeat (3) interleaved rounds: medians, ranges.
 Prints articles/s, characters/s, wall time, peak RSS, ratios newslens/peer, entity F1 between
 outputs, and the ceiling: the same graphs run by Python onnxruntime on the ORT peer's own
 length-sorted batches, timed around session.run alone (model tokens/s).
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -237,6 +239,7 @@ def main():
     ap.add_argument("--subset", type=int, default=300)
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--skip-transformers", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved runs of newslens and the ORT peer (median)")
     args = ap.parse_args()
     if args.peer == "ceiling":
         return print(json.dumps({"tokens_per_s": peer_ceiling(args.input, args.threads)}))
@@ -266,19 +269,29 @@ def main():
         inp.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in recs))
         (tmp / "one.jsonl").write_text(json.dumps({"id": recs[0]["id"], "text": recs[0]["text"]}) + "\n")
         chars = sum(len(r["text"]) for r in recs)
-        rows = {}
-        wall, rss, err = timed([str(exe), "annotate", str(inp), "-o", str(tmp / "nl.jsonl"),
-                                "--threads", str(args.threads), "--entity-sentiment", "sentence"])
-        m = re.search(r"\((\d+) model tokens", err)
-        tokens = int(m.group(1)) if m else 0
-        rows["newslens"] = (wall, rss)
-        wall_t, _, _ = timed([str(exe), "annotate", str(inp), "-o", str(tmp / "nlt.jsonl"), "--quiet", "--threads", str(args.threads)])
-        rows["newslens (default: targeted entity tone)"] = (wall_t, None)
-        wall_h, rss_h, _ = timed([str(exe), "annotate", str(inp), "-o", str(tmp / "nlh.jsonl"), "--quiet", "--threads", str(args.threads),
-                                  "--entity-sentiment", "head"])
-        rows["newslens --entity-sentiment head"] = (wall_h, rss_h)
+        rows, spread, tokens = {}, {}, 0
+        nl = [str(exe), "annotate", str(inp), "--threads", str(args.threads)]
+        runs = {
+            "newslens": nl + ["-o", str(tmp / "nl.jsonl"), "--entity-sentiment", "sentence"],
+            "newslens (default: targeted entity tone)": nl + ["-o", str(tmp / "nlt.jsonl"), "--quiet"],
+            "newslens --entity-sentiment head": nl + ["-o", str(tmp / "nlh.jsonl"), "--quiet", "--entity-sentiment", "head"],
+            "ort-python": [sys.executable, __file__, "--peer", "ort", "--input", str(inp), "--output", str(tmp / "ort.jsonl"),
+                           "--threads", str(args.threads)],
+        }
+        # Interleaved rounds; each system's median wall is reported with its range (the Python
+        # peer's own speed varies run to run by up to a third on this machine).
+        walls = {k: [] for k in runs}
+        for _ in range(args.repeat):
+            for k, cmd in runs.items():
+                wall, rss, err = timed(cmd)
+                walls[k].append(wall)
+                rows[k] = (None, max(rss, (rows.get(k) or (0, 0))[1]))
+                m = re.search(r"\((\d+) model tokens", err)
+                tokens = int(m.group(1)) if m and k == "newslens" else tokens
+        for k, w in walls.items():
+            rows[k] = (statistics.median(w), rows[k][1])
+            spread[k] = (min(w), max(w))
         start_wall, _, _ = timed([str(exe), "annotate", str(tmp / "one.jsonl"), "-o", str(tmp / "one.out"), "--quiet"])
-        rows["ort-python"] = timed([sys.executable, __file__, "--peer", "ort", "--input", str(inp), "--output", str(tmp / "ort.jsonl"), "--threads", str(args.threads)])[:2]
         if have_pt and not args.skip_transformers:
             rows["transformers"] = timed([sys.executable, __file__, "--peer", "transformers", "--input", str(inp), "--output", str(tmp / "tf.jsonl"), "--threads", str(args.threads)])[:2]
         if have_spacy:
@@ -294,7 +307,10 @@ def main():
         base = rows["newslens"][0]
         for sys_name, (w, r) in rows.items():
             rss_s = f"{r:.0f}" if r else "-"
-            print(f"| {sys_name} | {w:.2f} | {len(recs) / w:.1f} | {chars / w:.0f} | {rss_s} | {w / base:.2f}x |")
+            ws = f"{w:.2f}" + (f" ({spread[sys_name][0]:.2f}-{spread[sys_name][1]:.2f})" if sys_name in spread and args.repeat > 1 else "")
+            print(f"| {sys_name} | {ws} | {len(recs) / w:.1f} | {chars / w:.0f} | {rss_s} | {w / base:.2f}x |")
+        if args.repeat > 1:
+            print(f"(median of {args.repeat} interleaved runs, range in brackets; other systems one run)")
         nl = spans_newslens(tmp / "nl.jsonl")
         print(f"start-up (models loaded, one article annotated, process exit): {start_wall:.2f} s")
         print(f"entity F1 newslens vs ort-python: {f1(nl, spans_peer(tmp / 'ort.jsonl')):.3f}", end="")
