@@ -50,7 +50,7 @@ fn article(id: &str, source: &str, score: f64, mentions: &[(&str, &str, f64)]) -
         }
     }
     json!({"id": id, "source": source, "chars": text.chars().count(), "sentiment": sentiment(score), "sentences": sentences,
-           "entities": entities, "chrome": [], "meta": {"models": {"ner": "n@1", "sentiment": "s@1"}, "offsets": "char", "entity_sentiment": "targeted"}})
+           "entities": entities, "chrome": [], "meta": {"models": {"ner": "n@1", "sentiment": "s@1", "targeted": "t@1"}, "offsets": "char", "entity_sentiment": "targeted"}})
 }
 
 /// `newslens report INPUT -o <beside it>/rep EXTRA...`, asserting success: the output folder.
@@ -106,6 +106,8 @@ fn aggregates_and_intervals_match_a_hand_computation() {
     let dir = tempfile::tempdir().unwrap();
     let input = fixture(dir.path());
     let (r, out) = report_json(&input, &["--format", "json,csv,md"]);
+    // Every model behind the figures is named, the targeted one (entity tone) included.
+    assert_eq!(r["models"], json!(["n@1", "s@1", "t@1"]));
     let groups = r["groups"].as_array().unwrap();
     // Most negative first: Alpha (mean of -0.5 and -0.3), then Beta.
     assert_eq!(groups[0]["name"], "Alpha");

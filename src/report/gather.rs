@@ -102,6 +102,8 @@ impl<'o> Gather<'o> {
         self.articles += 1;
         self.models.insert(a.run.models.ner.clone());
         self.models.insert(a.run.models.sentiment.clone());
+        // The entity scores come from the targeted model when there was one.
+        self.models.extend(a.run.models.targeted.iter().cloned());
         let group = field(a, &self.opts.by);
         let gid = group.as_ref().map(|g| {
             let tally = self.groups.entry(g.clone()).or_default();
