@@ -138,6 +138,26 @@ fn a_broken_model_stops_the_run_before_any_output() {
         "{err}"
     );
     assert!(!out.exists());
+    // A decoding weight that is not a positive number.
+    cfg["labels"] =
+        json!(["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]);
+    cfg["outside_weight"] = json!(-1.0);
+    std::fs::write(bad.join("config.json"), cfg.to_string()).unwrap();
+    let o = run(&[
+        "annotate",
+        "corpus/",
+        "-o",
+        out.to_str().unwrap(),
+        "--ner-model",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("bad/config.json") && err.contains("outside_weight"),
+        "{err}"
+    );
+    assert!(!out.exists());
 }
 
 #[test]
