@@ -70,7 +70,9 @@ def encode_sentence(tok, words, tags):
     return ids, casing, labels, first
 
 
-def build_examples(tok, docs):
+def build_examples(tok, docs, label_context=False):
+    """One example per sentence, centred in its document's neighbouring sentences. Context tokens
+    are unlabelled unless `label_context` (then every token of the window is labelled)."""
     out = []
     for doc in docs:
         enc = [encode_sentence(tok, w, t) for w, t in doc]
@@ -82,11 +84,11 @@ def build_examples(tok, docs):
             lctx, rctx = [], []
             while budget > 0 and (left >= 0 or right < len(enc)):
                 if left >= 0:
-                    take = enc[left][0][-budget:], enc[left][1][-budget:]
+                    take = enc[left][0][-budget:], enc[left][1][-budget:], enc[left][2][-budget:]
                     lctx = [list(zip(*take))] + lctx
                     budget -= len(take[0]); left -= 1
                 if budget > 0 and right < len(enc):
-                    take = enc[right][0][:budget], enc[right][1][:budget]
+                    take = enc[right][0][:budget], enc[right][1][:budget], enc[right][2][:budget]
                     rctx.append(list(zip(*take)))
                     budget -= len(take[0]); right += 1
             lt = [p for s in lctx for p in s]
@@ -94,7 +96,10 @@ def build_examples(tok, docs):
             cls, sep = tok.cls_token_id, tok.sep_token_id
             input_ids = [cls] + [p[0] for p in lt] + ids + [p[0] for p in rt] + [sep]
             casing = [0] + [p[1] for p in lt] + cas + [p[1] for p in rt] + [0]
-            labels = [-100] * (1 + len(lt)) + lab + [-100] * (len(rt) + 1)
+            if label_context:
+                labels = [-100] + [p[2] for p in lt] + lab + [p[2] for p in rt] + [-100]
+            else:
+                labels = [-100] * (1 + len(lt)) + lab + [-100] * (len(rt) + 1)
             firsts = [False] * (1 + len(lt)) + first + [False] * (len(rt) + 1)
             out.append((input_ids, casing, labels, firsts))
     return out
@@ -150,6 +155,8 @@ def main():
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--with-valid", action="store_true", help="train on train+valid (final model)")
     ap.add_argument("--limit", type=int, default=0, help="use only N documents (smoke test)")
+    ap.add_argument("--label-context", action="store_true",
+                    help="label the context tokens of each example too (not only its centre sentence)")
     args = ap.parse_args()
     seed_everything(args.seed); torch.set_num_threads(2)
     base = base_model_dir()
@@ -161,7 +168,7 @@ def main():
     if args.limit:
         train_docs = train_docs[:args.limit]
     t0 = time.time()
-    train = build_examples(tok, train_docs)
+    train = build_examples(tok, train_docs, args.label_context)
     valid = build_examples(tok, read_conll(conll / "valid.txt")[: args.limit or None])
     test = build_examples(tok, read_conll(conll / "test.txt")[: args.limit or None])
     print(f"examples: train {len(train)} valid {len(valid)} test {len(test)} ({time.time()-t0:.0f}s)", flush=True)
