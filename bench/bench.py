@@ -269,7 +269,7 @@ def main():
         inp.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in recs))
         (tmp / "one.jsonl").write_text(json.dumps({"id": recs[0]["id"], "text": recs[0]["text"]}) + "\n")
         chars = sum(len(r["text"]) for r in recs)
-        rows, spread, tokens = {}, {}, 0
+        rows, spread = {}, {}
         nl = [str(exe), "annotate", str(inp), "--threads", str(args.threads)]
         runs = {
             "newslens": nl + ["-o", str(tmp / "nl.jsonl"), "--entity-sentiment", "sentence"],
@@ -280,17 +280,17 @@ def main():
         }
         # Interleaved rounds; each system's median wall is reported with its range (the Python
         # peer's own speed varies run to run by up to a third on this machine).
-        walls = {k: [] for k in runs}
+        walls, peak, errs = {k: [] for k in runs}, dict.fromkeys(runs, 0.0), {}
         for _ in range(args.repeat):
             for k, cmd in runs.items():
-                wall, rss, err = timed(cmd)
+                wall, rss, errs[k] = timed(cmd)
                 walls[k].append(wall)
-                rows[k] = (None, max(rss, (rows.get(k) or (0, 0))[1]))
-                m = re.search(r"\((\d+) model tokens", err)
-                tokens = int(m.group(1)) if m and k == "newslens" else tokens
+                peak[k] = max(peak[k], rss)
         for k, w in walls.items():
-            rows[k] = (statistics.median(w), rows[k][1])
+            rows[k] = (statistics.median(w), peak[k])
             spread[k] = (min(w), max(w))
+        m = re.search(r"\((\d+) model tokens", errs["newslens"])
+        tokens = int(m.group(1)) if m else 0
         start_wall, _, _ = timed([str(exe), "annotate", str(tmp / "one.jsonl"), "-o", str(tmp / "one.out"), "--quiet"])
         if have_pt and not args.skip_transformers:
             rows["transformers"] = timed([sys.executable, __file__, "--peer", "transformers", "--input", str(inp), "--output", str(tmp / "tf.jsonl"), "--threads", str(args.threads)])[:2]

@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -99,38 +100,39 @@ fn empty_folder_and_missing_input_fail_clearly() {
 fn a_broken_model_stops_the_run_before_any_output() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.jsonl");
+    let annotate_with = |ner: &Path| {
+        run(&[
+            "annotate",
+            "corpus/",
+            "-o",
+            out.to_str().unwrap(),
+            "--ner-model",
+            ner.to_str().unwrap(),
+        ])
+    };
     // Missing model directory.
-    let o = run(&[
-        "annotate",
-        "corpus/",
-        "-o",
-        out.to_str().unwrap(),
-        "--ner-model",
-        dir.path().join("nope").to_str().unwrap(),
-    ]);
+    let o = annotate_with(&dir.path().join("nope"));
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("config.json"), "{}", stderr(&o));
     assert!(!out.exists());
-    // Labels that do not match the model.
+    // The shipped NER graph and tokenizer under a config changed one field at a time.
     let bad = dir.path().join("bad");
     std::fs::create_dir_all(&bad).unwrap();
     for f in ["model.onnx", "tokenizer.json"] {
         std::fs::copy(root().join("models/ner").join(f), bad.join(f)).unwrap();
     }
-    let mut cfg: serde_json::Value = serde_json::from_str(
+    let shipped: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root().join("models/ner/config.json")).unwrap(),
     )
     .unwrap();
-    cfg["labels"] = json!(["O", "B-PER", "I-PER"]);
-    std::fs::write(bad.join("config.json"), cfg.to_string()).unwrap();
-    let o = run(&[
-        "annotate",
-        "corpus/",
-        "-o",
-        out.to_str().unwrap(),
-        "--ner-model",
-        bad.to_str().unwrap(),
-    ]);
+    let annotate_with_config = |field: &str, value: serde_json::Value| {
+        let mut cfg = shipped.clone();
+        cfg[field] = value;
+        std::fs::write(bad.join("config.json"), cfg.to_string()).unwrap();
+        annotate_with(&bad)
+    };
+    // Labels that do not match the model.
+    let o = annotate_with_config("labels", json!(["O", "B-PER", "I-PER"]));
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
@@ -139,18 +141,7 @@ fn a_broken_model_stops_the_run_before_any_output() {
     );
     assert!(!out.exists());
     // A decoding weight that is not a positive number.
-    cfg["labels"] =
-        json!(["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]);
-    cfg["outside_weight"] = json!(-1.0);
-    std::fs::write(bad.join("config.json"), cfg.to_string()).unwrap();
-    let o = run(&[
-        "annotate",
-        "corpus/",
-        "-o",
-        out.to_str().unwrap(),
-        "--ner-model",
-        bad.to_str().unwrap(),
-    ]);
+    let o = annotate_with_config("outside_weight", json!(-1.0));
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
