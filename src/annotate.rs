@@ -95,6 +95,12 @@ impl Pipeline {
             Model::load(&cfg.sentiment_model, threads)?,
             &cfg.sentiment_model,
         )?;
+        if sentiment.marks_all() {
+            return Err(ModelError::File {
+                path: cfg.sentiment_model.join("config.json"),
+                message: "a marker-head model (\"target_head\": \"marker\") scores marked mentions, not sentences: pass it as --targeted-model".into(),
+            });
+        }
         // The targeted model is loaded only when it is used.
         let targeted = match &cfg.targeted_model {
             Some(dir) if cfg.entity_sentiment == EntitySentiment::Targeted => {
@@ -260,16 +266,22 @@ impl Pipeline {
             if targeted {
                 let sents = &doc.seg.sentences;
                 let k = self.targeted().model().config.context_sentences;
-                for (g, s, span) in doc.entity_sentences() {
+                for (s, of_sentence) in doc.sentence_entities().into_iter().enumerate() {
+                    let Some(&(_, first_span)) = of_sentence.first() else {
+                        continue;
+                    };
                     let (first, last) = (s.saturating_sub(k), (s + k).min(sents.len() - 1));
                     let ctx = Span::new(
-                        sents[first].start.min(span.start),
-                        sents[last].end.max(span.end),
+                        sents[first].start.min(first_span.start),
+                        sents[last]
+                            .end
+                            .max(of_sentence.iter().map(|m| m.1.end).max().unwrap_or(0)),
                     );
-                    targets.push((
-                        Owner::Entity(d, g, s),
-                        self.targeted().target_query(texts[d], ctx, span)?,
-                    ));
+                    let spans: Vec<Span> = of_sentence.iter().map(|m| m.1).collect();
+                    for (q, which) in self.targeted().target_queries(texts[d], ctx, &spans)? {
+                        let groups = which.iter().map(|&i| of_sentence[i].0).collect();
+                        targets.push((Owner::Entities(d, s, groups), q));
+                    }
                 }
             }
         }
@@ -281,7 +293,9 @@ impl Pipeline {
             .map(|q| q.piece.ids.len())
             .sum::<usize>();
         let scored = self.sentiment.classify_scored(&refs, self.batch_size)?;
-        let target_probs = self.targeted().classify(&target_refs, self.batch_size)?;
+        let target_probs = self
+            .targeted()
+            .classify_targets(&target_refs, self.batch_size)?;
 
         let mut sentence_parts: Vec<Vec<Vec<(Probabilities, f64)>>> = docs
             .iter()
@@ -296,9 +310,11 @@ impl Pipeline {
                 sentence_parts[d][s].push((p.probabilities, q.weight));
             }
         }
-        for ((owner, _), p) in targets.iter().zip(target_probs) {
-            if let Owner::Entity(d, g, s) = *owner {
-                entity_parts[d][g].push((s, p));
+        for ((owner, _), probs) in targets.iter().zip(target_probs) {
+            if let Owner::Entities(d, s, groups) = owner {
+                for (&g, p) in groups.iter().zip(probs) {
+                    entity_parts[*d][g].push((*s, p));
+                }
             }
         }
         if head {
@@ -338,10 +354,11 @@ impl Pipeline {
     }
 }
 
-/// What a sentiment query is for: (document, sentence) or (document, entity, sentence).
+/// What a sentiment query is for: (document, sentence), or (document, sentence, the entities
+/// whose marked mentions it scores).
 enum Owner {
     Sentence(usize, usize),
-    Entity(usize, usize, usize),
+    Entities(usize, usize, Vec<usize>),
 }
 
 /// One article between the model stages.
@@ -365,6 +382,15 @@ impl Doc {
                     out.push((g, s, self.mentions[m].span));
                 }
             }
+        }
+        out
+    }
+
+    /// Per sentence, each entity group it mentions with the group's first mention there.
+    fn sentence_entities(&self) -> Vec<Vec<(usize, Span)>> {
+        let mut out = vec![Vec::new(); self.seg.sentences.len()];
+        for (g, s, span) in self.entity_sentences() {
+            out[s].push((g, span));
         }
         out
     }

@@ -363,6 +363,12 @@ fn eval(what: EvalCommand) -> Result<()> {
                 secs()
             );
             print_scores("", &r.scores);
+            if let Some(m) = &r.mixed {
+                println!(
+                    "targets of records whose targets differ in polarity ({}): accuracy {:.4}  macro-F1 {:.4}",
+                    m.examples, m.accuracy, m.macro_f1
+                );
+            }
         }
         EvalCommand::Document {
             file,

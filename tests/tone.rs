@@ -152,3 +152,29 @@ fn the_fast_entity_head_tells_two_entities_of_one_sentence_apart() {
         score(&hale)
     );
 }
+
+#[test]
+fn the_default_entity_tone_tells_the_entities_of_one_sentence_apart() {
+    // One sentence, two entities with opposite tone, in both orders: the targeted model marks
+    // both and reads each at its own marker (how often it gets such sentences right is measured
+    // by `eval targeted`'s `mixed` figures in models/targeted/metrics.json).
+    let texts = [
+        "Judges praised Anna Berg for her courage, while Tom Hale was convicted of fraud.",
+        "Tom Hale was convicted of fraud, while judges praised Anna Berg for her courage.",
+    ];
+    let a = annotate_texts(&texts);
+    let score = |a: &Value, name: &str| -> f64 {
+        let e = a["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["text"] == name)
+            .unwrap_or_else(|| panic!("{name} not found: {a}"));
+        e["mentions"][0]["sentiment"].as_f64().unwrap()
+    };
+    for (i, text) in texts.iter().enumerate() {
+        assert_eq!(a[i]["meta"]["entity_sentiment"], "targeted");
+        let (good, bad) = (score(&a[i], "Anna Berg"), score(&a[i], "Tom Hale"));
+        assert!(good > 0.2 && bad < -0.2, "{text}: Berg {good} / Hale {bad}");
+    }
+}

@@ -7,6 +7,8 @@ never depends on the other texts of its batch. The temperature fitted on the dev
     python export.py ner        # work/ner       -> models/ner/
     python export.py sentiment  # work/sentiment -> models/sentiment/
     python export.py joint      # work/joint     -> models/joint/ (sentence tone + entity head)
+    python export.py targets    # work/targets   -> models/targeted/ (every mention of a sentence marked)
+    python export.py targeted   # work/targeted  -> models/targeted/ (2.x: one marked mention per pass)
 The fp32 graph stays in work/<name>/onnx-fp32/ for the int8-vs-fp32 comparison.
 """
 import argparse
@@ -29,7 +31,7 @@ from rowwise import make_rowwise
 # x.y.1: the per-row quantisation as one QuantizeLinear (same weights; ~10% faster).
 # ner 1.2: decoding weighs O by 4 (outside_weight, chosen on CoNLL valid with a train-only model).
 # x.y.2: MatMulInteger+Cast+Mul written as one MatMulIntegerToFloat (same output, ~5% faster).
-VERSIONS = {"ner": "1.2.1", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.0.2"}
+VERSIONS = {"ner": "1.2.1", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.0.2", "targets": "3.0.0"}
 SPECS = {
     "ner": {
         "loader": AutoModelForTokenClassification,
@@ -56,6 +58,7 @@ SPECS = {
 }
 SPECS["joint"] = {
     "loader": None,
+    "module": ("train_joint", "Joint"),
     "outputs": ["logits", "token_logits"],
     "config": {
         "name": "newslens-joint-minilm",
@@ -67,14 +70,20 @@ SPECS["joint"] = {
 }
 SPECS["targeted"] = {"loader": AutoModelForSequenceClassification,
                      "config": dict(SPECS["sentiment"]["config"], name="newslens-targeted-minilm")}
+# targeted 3.x: every mention of a sentence marked, each read at its opening marker (one pass).
+SPECS["targets"] = {"loader": None, "module": ("train_targets", "Targets"), "dst": "targeted",
+                    "token_outputs": True,
+                    "config": dict(SPECS["targeted"]["config"], task="marked-mention-classification",
+                                   target_head="marker")}
 
 
 def export(name, out_root=MODELS, quantize=True):
     spec = SPECS[name]
     src = WORK / name
     if spec["loader"] is None:
-        from train_joint import Joint
-        model = Joint.load(src).eval()
+        import importlib
+        module, cls = spec["module"]
+        model = getattr(importlib.import_module(module), cls).load(src).eval()
         labels = ["negative", "neutral", "positive"]
     else:
         model = spec["loader"].from_pretrained(src).eval()
@@ -89,7 +98,7 @@ def export(name, out_root=MODELS, quantize=True):
         input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=outputs,
         dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
                       "token_type_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch"} | (
-                          {1: "sequence"} if name == "ner" else {}),
+                          {1: "sequence"} if name == "ner" or spec.get("token_outputs") else {}),
                       "token_logits": {0: "batch", 1: "sequence"}},
         opset_version=17, do_constant_folding=True)
     dst = out_root / spec.get("dst", name)

@@ -31,7 +31,7 @@ if want sentiment; then {
 if want targeted; then {
   echo "{"; sets
   echo ", \"persent_heldout_document\": $(ev document "$DATA/persent/dev.jsonl" --split heldout)"
-  if d=$(fp32 targeted); then echo ", \"fp32\": {"; sets --targeted-model "$d"; echo "}"; fi
+  if d=$(fp32 targets); then echo ", \"fp32\": {"; sets --targeted-model "$d"; echo "}"; fi
   echo "}"
 } > models/targeted/metrics.json; fi
 # The joint model: its entity head (--entity-sentiment head) on the same sets, its sentence head on SST-2.

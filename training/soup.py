@@ -32,6 +32,10 @@ def main():
         if f.is_file() and f.name not in ("model.safetensors", "train_metrics.json"):
             shutil.copy(f, args.out / f.name)
     save_file(soup, str(args.out / "model.safetensors"), metadata={"format": "pt"})
+    # Heads kept beside the encoder (train_joint.py, train_targets.py) are averaged the same way.
+    if all((d / "heads.pt").exists() for d in args.dirs):
+        heads = [torch.load(d / "heads.pt") for d in args.dirs]
+        torch.save({k: sum(h[k] for h in heads) / len(heads) for k in heads[0]}, args.out / "heads.pt")
     write_json(args.out / "train_metrics.json", {"soup_of": [str(d) for d in args.dirs]})
     print(f"{args.out}: average of {len(states)} models, {len(keys)} tensors")
 

@@ -11,11 +11,12 @@ fi
 export HF_HUB_OFFLINE=1
 mkdir -p work
 "$VENV/bin/python" train_ner.py --with-valid --epochs 3 --lr 2e-4 2>&1 | tee work/ner.log
-"$VENV/bin/python" train_news.py --task targeted --epochs 3 2>&1 | tee work/targeted.log
+# The targeted model marks every entity of a sentence and reads each at its opening marker.
+"$VENV/bin/python" train_targets.py --epochs 3 2>&1 | tee work/targets.log
 "$VENV/bin/python" train_news.py --task sentence --epochs 3 2>&1 | tee work/sentiment.log
 # The joint model (--entity-sentiment head) continues from the sentence model.
 "$VENV/bin/python" train_joint.py --init work/sentiment --epochs 3 2>&1 | tee work/joint.log
-"$VENV/bin/python" export.py ner sentiment targeted joint 2>&1 | tee work/export.log
+"$VENV/bin/python" export.py ner sentiment targets joint 2>&1 | tee work/export.log
 # The entity-tone layer: features of PerSenT's held-out articles from the new models, then the fit.
 (cd .. && make -s build && ./target/release/newslens eval document ../shared/data/persent/dev.jsonl \
    --split heldout --features training/work/persent_features.jsonl --json > /dev/null)

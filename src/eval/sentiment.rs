@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Prf;
 use crate::sentiment::Query;
-use crate::text::{CharIndex, Span};
+use crate::text::Span;
 use crate::Pipeline;
 
 /// The sentiment scores.
@@ -43,70 +43,45 @@ fn detok(s: &str) -> String {
     out.trim().to_string()
 }
 
-/// Scores the sentiment model on `path` (`.tsv`: SST-2; `.jsonl`: NewsMTSC).
+/// Scores the sentiment model on `path` (`.tsv`: SST-2; `.jsonl`: NewsMTSC, scored as
+/// `eval targeted` scores it).
 pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentReport, String> {
+    if path.extension().is_none_or(|e| e != "tsv") {
+        let r = super::eval_targeted(pipeline, path, super::split::Split::All)?;
+        return Ok(SentimentReport {
+            model: r.model,
+            file: r.file,
+            task: "newsmtsc".into(),
+            examples: r.scores.examples,
+            accuracy: r.scores.accuracy,
+            macro_f1: r.scores.macro_f1,
+            per_label: r.scores.per_label,
+        });
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let is_tsv = path.extension().is_some_and(|e| e == "tsv");
-    let model = if is_tsv {
-        pipeline.sentiment()
-    } else {
-        pipeline.targeted()
-    };
-    // (queries of one item, gold class) with classes 0 negative, 1 neutral, 2 positive.
+    let model = pipeline.sentiment();
+    // (queries of one item, gold class 0 negative or 2 positive)
     let mut items: Vec<(Vec<Query>, usize)> = Vec::new();
     let err = |n: usize, m: &str| format!("{}:{}: {m}", path.display(), n + 1);
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        if is_tsv {
-            let Some((a, b)) = line.split_once('\t') else {
-                return Err(err(n, "expected two tab-separated columns"));
-            };
-            let (label, sentence) = match (a.trim().parse::<usize>(), b.trim().parse::<usize>()) {
-                (Ok(l), _) => (l, b),
-                (_, Ok(l)) => (l, a),
-                _ if n == 0 => continue, // header
-                _ => return Err(err(n, "no 0/1 label column")),
-            };
-            let s = detok(sentence);
-            let q = model
-                .sentence_queries(&s, Span::new(0, s.len()))
-                .map_err(|e| e.to_string())?;
-            items.push((q, if label == 1 { 2 } else { 0 }));
-        } else {
-            let rec: serde_json::Value =
-                serde_json::from_str(line).map_err(|e| err(n, &format!("not JSON: {e}")))?;
-            let sentence = rec["sentence_normalized"]
-                .as_str()
-                .ok_or_else(|| err(n, "no sentence_normalized"))?;
-            let idx = CharIndex::new(sentence);
-            let byte_of = |c: u64| idx.byte_of(c as usize);
-            for t in rec["targets"]
-                .as_array()
-                .ok_or_else(|| err(n, "no targets"))?
-            {
-                let (Some(from), Some(to), Some(pol)) =
-                    (t["from"].as_u64(), t["to"].as_u64(), t["polarity"].as_f64())
-                else {
-                    return Err(err(n, "target without from/to/polarity"));
-                };
-                let gold = match pol as i64 {
-                    2 => 0,
-                    4 => 1,
-                    6 => 2,
-                    _ => return Err(err(n, "polarity must be 2, 4 or 6")),
-                };
-                let (Some(a), Some(b)) = (byte_of(from), byte_of(to)) else {
-                    return Err(err(n, "target offsets out of range"));
-                };
-                let q = model
-                    .target_query(sentence, Span::new(0, sentence.len()), Span::new(a, b))
-                    .map_err(|e| e.to_string())?;
-                items.push((vec![q], gold));
-            }
-        }
+        let Some((a, b)) = line.split_once('\t') else {
+            return Err(err(n, "expected two tab-separated columns"));
+        };
+        let (label, sentence) = match (a.trim().parse::<usize>(), b.trim().parse::<usize>()) {
+            (Ok(l), _) => (l, b),
+            (_, Ok(l)) => (l, a),
+            _ if n == 0 => continue, // header
+            _ => return Err(err(n, "no 0/1 label column")),
+        };
+        let s = detok(sentence);
+        let q = model
+            .sentence_queries(&s, Span::new(0, s.len()))
+            .map_err(|e| e.to_string())?;
+        items.push((q, if label == 1 { 2 } else { 0 }));
     }
     let refs: Vec<&Query> = items.iter().flat_map(|(q, _)| q).collect();
     let probs = pipeline
@@ -120,24 +95,10 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
             .map(|q| (probs.next().expect("one result per query"), q.weight))
             .collect();
         let p = crate::sentiment::aggregate(parts).probabilities;
-        let pred = if is_tsv {
-            if p.positive > p.negative {
-                2
-            } else {
-                0
-            }
-        } else {
-            crate::sentiment::most_probable(&p)
-        };
-        pairs.push((pred, *gold));
+        pairs.push((if p.positive > p.negative { 2 } else { 0 }, *gold));
     }
-    let classes: &[(usize, &str)] = if is_tsv {
-        &[(0, "negative"), (2, "positive")]
-    } else {
-        &[(0, "negative"), (1, "neutral"), (2, "positive")]
-    };
     let mut per_label = BTreeMap::new();
-    for &(c, name) in classes {
+    for (c, name) in [(0, "negative"), (2, "positive")] {
         let tp = pairs.iter().filter(|&&(p, g)| p == c && g == c).count();
         let fp = pairs.iter().filter(|&&(p, g)| p == c && g != c).count();
         let fn_ = pairs.iter().filter(|&&(p, g)| p != c && g == c).count();
@@ -147,14 +108,10 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
     Ok(SentimentReport {
         model: model.model().config.id(),
         file: path.display().to_string(),
-        task: if is_tsv {
-            "sst2".into()
-        } else {
-            "newsmtsc".into()
-        },
+        task: "sst2".into(),
         examples: pairs.len(),
         accuracy: correct as f64 / pairs.len().max(1) as f64,
-        macro_f1: per_label.values().map(|p| p.f1).sum::<f64>() / classes.len() as f64,
+        macro_f1: per_label.values().map(|p| p.f1).sum::<f64>() / 2.0,
         per_label,
     })
 }

@@ -28,6 +28,9 @@ pub struct TargetedReport {
     /// The scores (examples = targets).
     #[serde(flatten)]
     pub scores: ClassScores,
+    /// The same over the targets of records whose targets differ in polarity: can the model tell
+    /// the entities of one text apart? (None when no record has such targets.)
+    pub mixed: Option<ClassScores>,
 }
 
 /// Scores the targeted model on the records of `path` in `split`.
@@ -43,6 +46,8 @@ pub fn eval_targeted(
     // (text, its targets' byte spans)
     let mut items: Vec<(String, Vec<Span>)> = Vec::new();
     let mut gold = Vec::new();
+    // Per target: whether its record's targets differ in polarity.
+    let mut mixed = Vec::new();
     let mut records = 0;
     for (n, line) in body.lines().enumerate() {
         if line.trim().is_empty() {
@@ -84,6 +89,9 @@ pub fn eval_targeted(
             spans.push(Span::new(a, b));
             gold.push(class);
         }
+        let classes = &gold[gold.len() - spans.len()..];
+        let differ = classes.iter().any(|&c| c != classes[0]);
+        mixed.extend(std::iter::repeat_n(differ, spans.len()));
         items.push((text.to_string(), spans));
     }
     let probs = pipeline
@@ -96,6 +104,13 @@ pub fn eval_targeted(
         })
         .map_err(|e| e.to_string())?;
     let pairs: Vec<(usize, usize)> = probs.iter().map(most_probable).zip(gold).collect();
+    let (mixed_pairs, mixed_probs): (Vec<_>, Vec<_>) = pairs
+        .iter()
+        .zip(&probs)
+        .zip(&mixed)
+        .filter(|(_, &m)| m)
+        .map(|((pair, p), _)| (*pair, *p))
+        .unzip();
     Ok(TargetedReport {
         model: if pipeline.entity_head() {
             pipeline.sentiment().model().config.id()
@@ -106,22 +121,40 @@ pub fn eval_targeted(
         split: format!("{split:?}").to_lowercase(),
         records,
         scores: ClassScores::new(&pairs, Some(&probs)),
+        mixed: (!mixed_pairs.is_empty())
+            .then(|| ClassScores::new(&mixed_pairs, Some(&mixed_probs))),
     })
 }
 
-/// One query per target: the record's text with the mention marked.
+/// The record's text with its targets marked: one query per target, or one per record for a
+/// marker-head model (as the pipeline marks every entity of a sentence).
 fn by_marked_mention(
     model: &SentimentModel,
     items: &[(String, Vec<Span>)],
 ) -> Result<Vec<Probabilities>, ModelError> {
     let mut queries: Vec<Query> = Vec::new();
-    for (text, spans) in items {
-        for &span in spans {
-            queries.push(model.target_query(text, Span::new(0, text.len()), span)?);
+    // Per query: (item, the indices of the item's targets it scores).
+    let mut owners: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (n, (text, spans)) in items.iter().enumerate() {
+        for (q, which) in model.target_queries(text, Span::new(0, text.len()), spans)? {
+            queries.push(q);
+            owners.push((n, which));
         }
     }
     let refs: Vec<&Query> = queries.iter().collect();
-    model.classify(&refs, 32)
+    let results = model.classify_targets(&refs, 32)?;
+    let mut per_item: Vec<Vec<Option<Probabilities>>> =
+        items.iter().map(|(_, s)| vec![None; s.len()]).collect();
+    for ((n, which), probs) in owners.into_iter().zip(results) {
+        for (i, p) in which.into_iter().zip(probs) {
+            per_item[n][i] = Some(p);
+        }
+    }
+    Ok(per_item
+        .into_iter()
+        .flatten()
+        .map(|p| p.expect("every target is in one query"))
+        .collect())
 }
 
 /// One pass per record; each target's tone from the entity head over its tokens (uniform when

@@ -45,6 +45,10 @@ pub struct ModelConfig {
     pub entity_tone: Option<EntityTone>,
     /// The graph also outputs `token_logits`, a per-token entity head (`"entity_head": "tokens"`).
     pub entity_head: bool,
+    /// The graph's `logits` score every token, and the tone towards a marked mention is read at
+    /// its opening marker (`"target_head": "marker"`): one pass marks and scores every mention
+    /// of a sentence, where a sequence-classification targeted model needs a pass per mention.
+    pub marker_head: bool,
     /// NER decoding weighs the probability of `O` by this (1 when absent): above 1 a word must
     /// be more clearly part of a name to be tagged one (fewer false mentions, a few more missed).
     pub outside_weight: f64,
@@ -78,6 +82,7 @@ struct RawConfig {
     entity_tone: Option<EntityTone>,
     entity_head: Option<String>,
     outside_weight: Option<f64>,
+    target_head: Option<String>,
     #[serde(rename = "_name_or_path")]
     name_or_path: Option<String>,
 }
@@ -149,6 +154,20 @@ impl ModelConfig {
                 ));
             }
         }
+        let marker_head =
+            match raw.target_head.as_deref() {
+                None => false,
+                Some("marker") if raw.target_markers.is_some() => true,
+                Some("marker") => return Err(err(
+                    "target_head \"marker\" needs target_markers (the opening and closing marker)"
+                        .into(),
+                )),
+                Some(other) => {
+                    return Err(err(format!(
+                        "target_head {other:?} unknown: the only kind is \"marker\""
+                    )))
+                }
+            };
         let fallback_name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
         Ok(Self {
             name: raw
@@ -181,6 +200,7 @@ impl ModelConfig {
                     )))
                 }
             },
+            marker_head,
             outside_weight,
         })
     }

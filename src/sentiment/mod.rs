@@ -2,6 +2,7 @@
 //! sequence-classification model; aggregation to articles and entities.
 
 pub mod entity;
+mod target;
 
 use crate::model::{Model, ModelError, Piece};
 use crate::schema::{Probabilities, Sentiment};
@@ -24,6 +25,9 @@ pub struct Query {
     /// Byte spans in the text of the piece's content tokens (they follow the leading special
     /// token); empty for marked-mention queries.
     pub spans: Vec<Span>,
+    /// For a marker-head model, the token index of each marked mention's opening marker (the
+    /// query scores them all); empty otherwise.
+    pub marks: Vec<usize>,
 }
 
 /// A query's result.
@@ -97,6 +101,7 @@ impl SentimentModel {
                 piece,
                 weight: spans.len().max(1) as f64,
                 spans: absolute(&spans, 0),
+                marks: Vec::new(),
             }]);
         }
         let mut out = Vec::new();
@@ -109,45 +114,10 @@ impl SentimentModel {
                 piece,
                 weight: chunk.len() as f64,
                 spans: absolute(&local, from),
+                marks: Vec::new(),
             });
         }
         Ok(out)
-    }
-
-    /// Input for the sentiment towards `mention` inside `sentence` (both byte spans of `text`).
-    pub fn target_query(
-        &self,
-        text: &str,
-        sentence: Span,
-        mention: Span,
-    ) -> Result<Query, ModelError> {
-        let (open, close) = self
-            .model
-            .config
-            .target_markers
-            .clone()
-            .unwrap_or_else(|| ("[".into(), "]".into()));
-        let name = mention.of(text);
-        let mut ctx = sentence;
-        loop {
-            let marked = format!(
-                "{}{open}{name}{close}{}",
-                &text[ctx.start..mention.start],
-                &text[mention.end..ctx.end]
-            );
-            let piece = self.model.encode_text(&marked, Some(name))?;
-            if piece.ids.len() <= self.model.config.max_length
-                || (ctx.start == mention.start && ctx.end == mention.end)
-            {
-                return Ok(Query {
-                    piece,
-                    weight: 1.0,
-                    spans: Vec::new(),
-                });
-            }
-            // Too long: keep a shrinking window of the sentence around the mention.
-            ctx = shrink(text, ctx, mention);
-        }
     }
 
     /// Runs queries batched by length; returns probabilities in query order.
@@ -171,10 +141,16 @@ impl SentimentModel {
     ) -> Result<Vec<Scored>, ModelError> {
         let pieces: Vec<&Piece> = queries.iter().map(|q| &q.piece).collect();
         let scores = crate::annotate::run_sorted(&self.model, &pieces, batch_size)?;
-        Ok(scores
-            .into_iter()
-            .map(|s| Scored {
-                probabilities: self.probabilities(&s.logits, self.model.config.temperature),
+        let t = self.model.config.temperature;
+        Ok(queries
+            .iter()
+            .zip(scores)
+            .map(|(q, s)| Scored {
+                // A marker-head model's tone towards the first marked mention.
+                probabilities: match q.marks.first() {
+                    Some(&m) => self.probabilities(self.row(&s.logits, m), t),
+                    None => self.probabilities(&s.logits, t),
+                },
                 tokens: s.tokens,
             })
             .collect())
@@ -217,6 +193,14 @@ impl SentimentModel {
     }
 
     fn probabilities(&self, logits: &[f32], t: f64) -> Probabilities {
+        if logits.len() != self.model.config.labels.len() {
+            // Not a row of this model's logits (cannot happen with its own queries).
+            return Probabilities {
+                negative: 1.0 / 3.0,
+                neutral: 1.0 / 3.0,
+                positive: 1.0 / 3.0,
+            };
+        }
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let exp: Vec<f64> = logits
             .iter()
@@ -232,22 +216,6 @@ impl SentimentModel {
             positive: pos / total,
         }
     }
-}
-
-/// Drops a quarter of the context on each side of the mention (at least one char).
-fn shrink(text: &str, ctx: Span, mention: Span) -> Span {
-    let left = &text[ctx.start..mention.start];
-    let right = &text[mention.end..ctx.end];
-    let drop_left = left
-        .char_indices()
-        .nth(left.chars().count().div_ceil(4))
-        .map_or(left.len(), |(b, _)| b);
-    let keep_right = right.chars().count() * 3 / 4;
-    let keep_right = right
-        .char_indices()
-        .nth(keep_right)
-        .map_or(right.len(), |(b, _)| b);
-    Span::new(ctx.start + drop_left, mention.end + keep_right)
 }
 
 /// Weighted mean of probabilities, as a [`Sentiment`].

@@ -1,0 +1,212 @@
+"""Sentiment towards every marked mention of a sentence, from ONE encoder pass.
+
+    python train_targets.py [--epochs 3]   # -> work/targets
+
+The targeted model (train_news.py --task targeted) reads a sentence once per entity, the entity
+marked. This model reads the sentence once with every target marked ("[" name "]" each) and reads
+the tone towards each target off the hidden state of its opening marker:
+`token_logits` [batch, tokens, 3] = W h_t + b, used at opening-marker tokens only.
+Data and splits as train_news.py (news_data.py): every target of a record is marked in the same
+input (NewsMTSC, SEntFiN, FinEntity, SemEval), PerSenT paragraphs (train articles) towards the
+main person. Targets that overlap an earlier target of the same record are left out. The
+temperature is fitted on the dev splits.
+"""
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+from transformers import AutoTokenizer, BertModel
+
+import news_data as nd
+from common import WORK, base_model_dir, length_groups, linear_schedule, padded, seed_everything, train_step, write_json
+from train_news import ece, fit_temperature, macro_f1
+
+MAX_LEN = 128
+
+
+class Targets(nn.Module):
+    def __init__(self, bert: BertModel):
+        super().__init__()
+        self.bert = bert
+        self.drop = nn.Dropout(0.1)
+        self.token = nn.Linear(bert.config.hidden_size, 3)
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        return self.token(self.drop(out.last_hidden_state))
+
+    def save(self, out: Path):
+        self.bert.save_pretrained(out)
+        torch.save({k: v for k, v in self.state_dict().items() if not k.startswith("bert.")}, out / "heads.pt")
+
+    @staticmethod
+    def load(src: Path):
+        m = Targets(BertModel.from_pretrained(src))
+        m.load_state_dict(torch.load(src / "heads.pt"), strict=False)
+        return m
+
+
+def mark_all(text, targets):
+    """The text with each (start, end, label) target marked, as [(marked text, [(opening marker
+    char offset, label)])]: one input, or more when targets overlap (a target overlapping an
+    earlier one goes to the next copy)."""
+    out, marks, at, rest = [], [], 0, []
+    for s, e, y in sorted(targets):
+        if e <= s:
+            continue
+        if s < at:
+            rest.append((s, e, y))
+            continue
+        out.append(text[at:s])
+        pos = sum(len(x) for x in out)
+        out.append(nd.MARK_OPEN + text[s:e] + nd.MARK_CLOSE)
+        marks.append((pos, y))
+        at = e
+    out.append(text[at:])
+    return [("".join(out), marks)] + (mark_all(text, rest) if rest else [])
+
+
+def examples(split):
+    """(marked text, [(opening marker char offset, label)]) per set."""
+    sets = {}
+    for name in nd.TARGETED_SETS:
+        sets[name] = [x for r in nd.targeted_records(name, split)
+                      for x in mark_all(r["text"], [(t["from"], t["to"], t["label"]) for t in r["targets"]])]
+    if split == "train":
+        out = []
+        for art in nd.persent_articles("train"):
+            for p in art["paragraphs"]:
+                text = p["text"].strip()
+                span = nd.find_person(text, art["target_entity"]) if text else None
+                if span is None:
+                    continue
+                t, s, e = nd.clip_around(text, *span)
+                out += mark_all(t, [(s, e, nd.LABEL_ID[p["label"]])])
+        sets["persent"] = out
+    return sets
+
+
+def encode(tok, exs):
+    """Token ids and (opening-marker token index, label) per target; targets cut off by
+    truncation drop."""
+    out = []
+    for text, marks in exs:
+        e = tok(text, truncation=True, max_length=MAX_LEN, return_offsets_mapping=True)
+        starts = {a: i for i, (a, b) in enumerate(e["offset_mapping"]) if b > a}
+        idx = [(starts[pos], y) for pos, y in marks if pos in starts]
+        if idx:
+            out.append((e["input_ids"], idx))
+    return out
+
+
+def batches(enc, size, gen=None):
+    groups = length_groups([len(e[0]) for e in enc], size, gen)
+    for g in groups:
+        chunk = [enc[i] for i in g]
+        ids, att = padded([e[0] for e in chunk])
+        n = ids.shape[1]
+        flat = torch.tensor([r * n + i for r, (_, idx) in enumerate(chunk) for i, _ in idx])
+        y = torch.tensor([y for _, idx in chunk for _, y in idx])
+        yield g, ids, att, flat, y
+
+
+def outputs(model, enc):
+    model.eval()
+    lg, ys = [], []
+    with torch.no_grad():
+        for _, ids, att, flat, y in batches(enc, 64):
+            lg.append(model(ids, att, torch.zeros_like(ids)).reshape(-1, 3)[flat].float())
+            ys.append(y)
+    model.train()
+    return torch.cat(lg), torch.cat(ys)
+
+
+def evaluate(model, sets, temperature=1.0):
+    res = {}
+    for name, enc in sets.items():
+        lg, y = outputs(model, enc)
+        pred = lg.argmax(-1)
+        res[name] = {"macro_f1": macro_f1(pred, y), "accuracy": (pred == y).float().mean().item(),
+                     "ece": ece((lg / temperature).softmax(-1), y), "n": len(y)}
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--limit", type=int, default=0, help="use only N training examples (smoke test)")
+    ap.add_argument("--out", type=Path, default=WORK / "targets")
+    ap.add_argument("--measure", type=Path, help="no training: measure this trained model (e.g. a soup.py "
+                    "average), fit its temperature on dev, write its train_metrics.json")
+    args = ap.parse_args()
+    if args.measure:
+        return measure(args.measure)
+    seed_everything(args.seed)
+    torch.set_num_threads(2)
+    base = base_model_dir()
+    tok = AutoTokenizer.from_pretrained(base)
+    train_sets = examples("train")
+    train = [e for v in train_sets.values() for e in v]
+    gen = torch.Generator().manual_seed(args.seed)
+    if args.limit:
+        train = [train[i] for i in torch.randperm(len(train), generator=gen)[:args.limit].tolist()]
+    train = encode(tok, train)
+    print("train", {k: len(v) for k, v in train_sets.items()}, "encoded", len(train),
+          "targets", sum(len(e[1]) for e in train), flush=True)
+    dev = {f"{k}_dev": encode(tok, v) for k, v in examples("dev").items()}
+    test = {f"{k}_test": encode(tok, v) for k, v in examples("test").items()}
+
+    model = Targets(BertModel.from_pretrained(base))
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    steps = args.epochs * math.ceil(len(train) / args.batch)
+    sched = linear_schedule(opt, int(0.1 * steps), steps)
+    model.train()
+    ce = nn.CrossEntropyLoss()
+    step, t0 = 0, time.time()
+    for ep in range(args.epochs):
+        for _, ids, att, flat, y in batches(train, args.batch, gen):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                lg = model(ids, att, torch.zeros_like(ids))
+            loss = ce(lg.reshape(-1, 3)[flat].float(), y)
+            step += 1
+            train_step(model, opt, sched, loss, step, steps, ep + 1, t0)
+        print(f"epoch {ep+1} dev {evaluate(model, dev)}", flush=True)
+    minutes = (time.time() - t0) / 60
+    res = scores(model, dev, test) | {"train_minutes": minutes, "args": {k: str(v) for k, v in vars(args).items()},
+                                      "train_examples": {k: len(v) for k, v in train_sets.items()}}
+    print("final (PyTorch fp32):", res, flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    model.save(args.out)
+    tok.save_pretrained(args.out)
+    write_json(args.out / "train_metrics.json", res)
+
+
+def scores(model, dev, test):
+    """Dev and test figures, with the temperature fitted on all dev targets."""
+    lg, y = outputs(model, [e for v in dev.values() for e in v])
+    temperature = fit_temperature(lg, y)
+    return {"task": "targets", "temperature": temperature, "dev": evaluate(model, dev, temperature),
+            "test": evaluate(model, test, temperature)}
+
+
+def measure(src: Path):
+    torch.set_num_threads(2)
+    tok = AutoTokenizer.from_pretrained(src)
+    dev = {f"{k}_dev": encode(tok, v) for k, v in examples("dev").items()}
+    test = {f"{k}_test": encode(tok, v) for k, v in examples("test").items()}
+    metrics = src / "train_metrics.json"
+    before = json.loads(metrics.read_text()) if metrics.exists() else {}
+    res = scores(Targets.load(src).eval(), dev, test) | {k: v for k, v in before.items() if k == "soup_of"}
+    print("measured (PyTorch fp32):", res, flush=True)
+    write_json(metrics, res)
+
+
+if __name__ == "__main__":
+    main()
