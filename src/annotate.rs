@@ -20,11 +20,12 @@ use crate::text::{segment, CharIndex, ChromeRules, Segmented, Span};
 /// How the sentiment towards an entity is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum EntitySentiment {
-    /// A targeted model reads each sentence with the mention marked (one model pass per entity
-    /// and sentence; the sentence model when it was trained for marked mentions).
+    /// A targeted model reads each sentence with its entities' mentions marked (the shipped one
+    /// scores them all in one extra pass per sentence; a model without a marker head takes one
+    /// pass per entity and sentence; the sentence model when it was trained for marked mentions).
     Targeted,
     /// Fast: the per-token entity head of a joint model (models/joint), from the same pass that
-    /// scores the sentence: all its entities at no extra model cost. About 1.6x the articles/s
+    /// scores the sentence: all its entities at no extra model cost. About 1.3x the articles/s
     /// of targeted; less accurate per sentence, on par per article (README, "Models").
     Head,
     /// The mean tone of the sentences that mention the entity.
