@@ -74,6 +74,15 @@ fn targeted_scores_match_the_model_card() {
     ]);
     close(&r, &shipped("targeted", "sentfin_test"), "macro_f1");
     assert!(r["macro_f1"].as_f64().unwrap() >= 0.85, "{r}");
+    // Headlines whose targets differ in polarity: the model tells their entities apart.
+    let mixed = &r["mixed"];
+    close(
+        mixed,
+        &shipped("targeted", "sentfin_test")["mixed"],
+        "accuracy",
+    );
+    assert!(mixed["examples"].as_u64().unwrap() > 200, "{mixed}");
+    assert!(mixed["accuracy"].as_f64().unwrap() > 0.8, "{mixed}");
     let confusion: u64 = r["confusion"]
         .as_array()
         .unwrap()

@@ -52,3 +52,31 @@ fn a_text_and_a_stream_through_the_library() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert_eq!(read_jsonl(&cli_out), lines);
 }
+
+#[test]
+fn the_targeted_model_reads_a_sentence_once_for_all_its_entities() {
+    // Model tokens fed with targeted entity tone, less those of the sentence mode, are the
+    // targeted pass: one marked copy of each sentence that names entities, however many.
+    let text = "Angela Merkel met Emmanuel Macron, Joe Biden and Justin Trudeau in Berlin. \
+                The weather was fine.";
+    let tokens = |mode: newslens::EntitySentiment| {
+        let mut cfg = PipelineConfig::with_models(&root().join("models"));
+        cfg.threads = 1;
+        cfg.entity_sentiment = mode;
+        let pipeline = Pipeline::new(cfg).unwrap();
+        let article = newslens::input::Article {
+            id: "1".into(),
+            text: text.into(),
+            meta: Default::default(),
+            origin: "test".into(),
+        };
+        let (out, work) = pipeline.annotate(&[article]).unwrap();
+        (out.into_iter().next().unwrap(), work.tokens)
+    };
+    let (targeted, with) = tokens(newslens::EntitySentiment::Targeted);
+    let (_, without) = tokens(newslens::EntitySentiment::Sentence);
+    assert!(targeted.entities.len() >= 5, "{:?}", targeted.entities);
+    // The first sentence is ~20 tokens, ~30 with five entities marked; five passes would be ~150.
+    let pass = with - without;
+    assert!((20..60).contains(&pass), "targeted pass fed {pass} tokens");
+}
