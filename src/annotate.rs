@@ -268,17 +268,17 @@ impl Pipeline {
                 let sents = &doc.seg.sentences;
                 let k = self.targeted().model().config.context_sentences;
                 for (s, of_sentence) in doc.sentence_entities().into_iter().enumerate() {
-                    let Some(&(_, first_span)) = of_sentence.first() else {
+                    if of_sentence.is_empty() {
                         continue;
-                    };
-                    let (first, last) = (s.saturating_sub(k), (s + k).min(sents.len() - 1));
-                    let ctx = Span::new(
-                        sents[first].start.min(first_span.start),
-                        sents[last]
-                            .end
-                            .max(of_sentence.iter().map(|m| m.1.end).max().unwrap_or(0)),
-                    );
+                    }
                     let spans: Vec<Span> = of_sentence.iter().map(|m| m.1).collect();
+                    let (first, last) = (s.saturating_sub(k), (s + k).min(sents.len() - 1));
+                    // The sentences around, widened to any mention that runs past them.
+                    let ctx = spans
+                        .iter()
+                        .fold(Span::new(sents[first].start, sents[last].end), |c, m| {
+                            Span::new(c.start.min(m.start), c.end.max(m.end))
+                        });
                     for (q, which) in self.targeted().target_queries(texts[d], ctx, &spans)? {
                         let groups = which.iter().map(|&i| of_sentence[i].0).collect();
                         targets.push((Owner::Entities(d, s, groups), q));

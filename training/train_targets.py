@@ -70,12 +70,18 @@ def mark_all(text, targets):
     return [("".join(out), marks)] + (mark_all(text, rest) if rest else [])
 
 
-def examples(split):
-    """(marked text, [(opening marker char offset, label)]) per set."""
+def examples(split, singles=False):
+    """(marked text, [(opening marker char offset, label)]) per set; with `singles`, a record with
+    several targets also gives one input per target, that target alone marked."""
     sets = {}
     for name in nd.TARGETED_SETS:
-        sets[name] = [x for r in nd.targeted_records(name, split)
-                      for x in mark_all(r["text"], [(t["from"], t["to"], t["label"]) for t in r["targets"]])]
+        out = []
+        for r in nd.targeted_records(name, split):
+            ts = [(t["from"], t["to"], t["label"]) for t in r["targets"]]
+            out += mark_all(r["text"], ts)
+            if singles and len(ts) > 1:
+                out += [x for t in ts for x in mark_all(r["text"], [t])]
+        sets[name] = out
     if split == "train":
         out = []
         for art in nd.persent_articles("train"):
@@ -143,6 +149,8 @@ def main():
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="use only N training examples (smoke test)")
     ap.add_argument("--out", type=Path, default=WORK / "targets")
+    ap.add_argument("--singles", action="store_true",
+                    help="also train on each target of a multi-target record marked alone")
     ap.add_argument("--measure", type=Path, help="no training: measure this trained model (e.g. a soup.py "
                     "average), fit its temperature on dev, write its train_metrics.json")
     args = ap.parse_args()
@@ -152,7 +160,7 @@ def main():
     torch.set_num_threads(2)
     base = base_model_dir()
     tok = AutoTokenizer.from_pretrained(base)
-    train_sets = examples("train")
+    train_sets = examples("train", args.singles)
     train = [e for v in train_sets.values() for e in v]
     gen = torch.Generator().manual_seed(args.seed)
     if args.limit:
