@@ -80,3 +80,53 @@ fn the_targeted_model_reads_a_sentence_once_for_all_its_entities() {
     let pass = with - without;
     assert!((20..60).contains(&pass), "targeted pass fed {pass} tokens");
 }
+
+#[test]
+fn every_target_is_scored_once_when_targets_overlap_or_a_sentence_is_too_long() {
+    use newslens::text::Span;
+    let mut cfg = PipelineConfig::with_models(&root().join("models"));
+    cfg.threads = 1;
+    let pipeline = Pipeline::new(cfg).unwrap();
+    let model = pipeline.targeted();
+    assert!(
+        model.marks_all(),
+        "the shipped targeted model has a marker head"
+    );
+    let at = |text: &str, name: &str, from: usize| {
+        let start = from + text[from..].find(name).unwrap();
+        Span::new(start, start + name.len())
+    };
+    let short = "Shares of HDFC Bank rose while HDFC Securities fell.".to_string();
+    let long = format!(
+        "Shares of HDFC Bank rose {} while HDFC Securities fell.",
+        "and then the market moved again ".repeat(40)
+    );
+    for text in [&short, &long] {
+        // "HDFC Bank" and the "HDFC" inside it overlap; "HDFC Securities" stands apart.
+        let spans = [
+            at(text, "HDFC Bank", 0),
+            at(text, "HDFC", 0),
+            at(text, "HDFC Securities", 20),
+        ];
+        let queries = model
+            .target_queries(text, Span::new(0, text.len()), &spans)
+            .unwrap();
+        let mut scored: Vec<usize> = queries.iter().flat_map(|(_, w)| w.clone()).collect();
+        scored.sort();
+        assert_eq!(scored, vec![0, 1, 2], "{text}");
+        let refs: Vec<_> = queries.iter().map(|(q, _)| q).collect();
+        let probs = model.classify_targets(&refs, 8).unwrap();
+        for ((q, which), p) in queries.iter().zip(&probs) {
+            assert_eq!(q.marks.len(), which.len());
+            assert_eq!(p.len(), which.len());
+            assert!(q.piece.ids.len() <= model.model().config.max_length);
+        }
+        if text == &short {
+            // One input for the two apart, one more for the overlapping one.
+            assert_eq!(queries.len(), 2, "{queries:?}");
+        } else {
+            // Too long with its marks: one input per mention, each cut to fit.
+            assert_eq!(queries.len(), 3, "{queries:?}");
+        }
+    }
+}
