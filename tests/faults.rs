@@ -152,6 +152,57 @@ fn a_broken_model_stops_the_run_before_any_output() {
 }
 
 #[test]
+fn a_marker_head_model_is_refused_where_it_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let annotate_with = |flag: &str, model: &Path| {
+        run(&[
+            "annotate",
+            "corpus/",
+            "-o",
+            out.to_str().unwrap(),
+            flag,
+            model.to_str().unwrap(),
+        ])
+    };
+    // The targeted model scores marked mentions: as the sentence model it is refused.
+    let o = annotate_with("--sentiment-model", &root().join("models/targeted"));
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("targeted/config.json") && err.contains("--targeted-model"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // A head kind newslens does not know, or a marker head without markers.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    for f in ["model.onnx", "tokenizer.json"] {
+        std::fs::copy(root().join("models/targeted").join(f), bad.join(f)).unwrap();
+    }
+    let shipped: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("models/targeted/config.json")).unwrap(),
+    )
+    .unwrap();
+    for (field, value) in [
+        ("target_head", json!("tokens")),
+        ("target_markers", serde_json::Value::Null),
+    ] {
+        let mut cfg = shipped.clone();
+        cfg[field] = value;
+        std::fs::write(bad.join("config.json"), cfg.to_string()).unwrap();
+        let o = annotate_with("--targeted-model", &bad);
+        assert_eq!(o.status.code(), Some(1), "{field}");
+        let err = stderr(&o);
+        assert!(
+            err.contains("bad/config.json") && err.contains("target_head"),
+            "{field}: {err}"
+        );
+        assert!(!out.exists());
+    }
+}
+
+#[test]
 fn resume_after_a_kill_keeps_every_article_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let feed = dir.path().join("feed.jsonl");
