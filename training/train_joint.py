@@ -7,7 +7,8 @@ The graph has two heads over all-MiniLM-L6-v2 (fine-tuned):
 - `token_logits` [batch, tokens, 3] = W_t h_t + W_c pooled + b: the tone towards an entity is the
   MEAN of `token_logits` over the entity's word pieces (linear, so equal to a linear head over the
   mean-pooled mention). One pass serves every entity of the sentence, where the marked-mention
-  targeted model needs one pass per (entity, sentence).
+  targeted model 2.x needed one pass per (entity, sentence); 3.x (train_targets.py) needs one more
+  pass per sentence.
 Data and splits as train_news.py (news_data.py): the targeted sets give target labels and, where
 their targets agree, a sentence label; PerSenT paragraphs (train articles) give both towards the
 main person; SST-2 gives sentence labels. Temperatures for both heads are fitted on dev.
