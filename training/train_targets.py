@@ -1,6 +1,8 @@
 """Sentiment towards every marked mention of a sentence, from ONE encoder pass.
 
-    python train_targets.py [--epochs 3]   # -> work/targets
+    python train_targets.py [--epochs 3]             # -> work/targets (the shipped recipe)
+    python train_targets.py --measure work/SOUP      # dev/test figures and temperature of a model
+    python train_targets.py --singles --out work/X   # experiment (not kept): targets also marked alone
 
 The targeted model (train_news.py --task targeted) reads a sentence once per entity, the entity
 marked. This model reads the sentence once with every target marked ("[" name "]" each) and reads
