@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -96,6 +96,22 @@ fn empty_folder_and_missing_input_fail_clearly() {
     assert!(stderr(&o).contains("no/such/folder"), "{}", stderr(&o));
 }
 
+/// `dir/bad`: the shipped model `name` (graph and tokenizer) under its config with `field` set
+/// to `value`.
+fn shipped_model_with(dir: &Path, name: &str, field: &str, value: serde_json::Value) -> PathBuf {
+    let (shipped, bad) = (root().join("models").join(name), dir.join("bad"));
+    std::fs::create_dir_all(&bad).unwrap();
+    for f in ["model.onnx", "tokenizer.json"] {
+        std::fs::copy(shipped.join(f), bad.join(f)).unwrap();
+    }
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shipped.join("config.json")).unwrap())
+            .unwrap();
+    cfg[field] = value;
+    std::fs::write(bad.join("config.json"), cfg.to_string()).unwrap();
+    bad
+}
+
 #[test]
 fn a_broken_model_stops_the_run_before_any_output() {
     let dir = tempfile::tempdir().unwrap();
@@ -116,20 +132,8 @@ fn a_broken_model_stops_the_run_before_any_output() {
     assert!(stderr(&o).contains("config.json"), "{}", stderr(&o));
     assert!(!out.exists());
     // The shipped NER graph and tokenizer under a config changed one field at a time.
-    let bad = dir.path().join("bad");
-    std::fs::create_dir_all(&bad).unwrap();
-    for f in ["model.onnx", "tokenizer.json"] {
-        std::fs::copy(root().join("models/ner").join(f), bad.join(f)).unwrap();
-    }
-    let shipped: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("models/ner/config.json")).unwrap(),
-    )
-    .unwrap();
     let annotate_with_config = |field: &str, value: serde_json::Value| {
-        let mut cfg = shipped.clone();
-        cfg[field] = value;
-        std::fs::write(bad.join("config.json"), cfg.to_string()).unwrap();
-        annotate_with(&bad)
+        annotate_with(&shipped_model_with(dir.path(), "ner", field, value))
     };
     // Labels that do not match the model.
     let o = annotate_with_config("labels", json!(["O", "B-PER", "I-PER"]));
@@ -175,22 +179,11 @@ fn a_marker_head_model_is_refused_where_it_does_not_fit() {
     );
     assert!(!out.exists());
     // A head kind newslens does not know, or a marker head without markers.
-    let bad = dir.path().join("bad");
-    std::fs::create_dir_all(&bad).unwrap();
-    for f in ["model.onnx", "tokenizer.json"] {
-        std::fs::copy(root().join("models/targeted").join(f), bad.join(f)).unwrap();
-    }
-    let shipped: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("models/targeted/config.json")).unwrap(),
-    )
-    .unwrap();
     for (field, value) in [
         ("target_head", json!("tokens")),
         ("target_markers", serde_json::Value::Null),
     ] {
-        let mut cfg = shipped.clone();
-        cfg[field] = value;
-        std::fs::write(bad.join("config.json"), cfg.to_string()).unwrap();
+        let bad = shipped_model_with(dir.path(), "targeted", field, value);
         let o = annotate_with("--targeted-model", &bad);
         assert_eq!(o.status.code(), Some(1), "{field}");
         let err = stderr(&o);

@@ -22,6 +22,16 @@ fn annotate_texts_with(texts: &[&str], extra: &[&str]) -> Vec<Value> {
     annotate_ok(&input, &dir.path().join("out.jsonl"), extra)
 }
 
+/// The entity of annotation `a` named `name` (its fullest name).
+fn entity<'a>(a: &'a Value, name: &str) -> &'a Value {
+    a["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["text"] == name)
+        .unwrap_or_else(|| panic!("{name} not found: {a}"))
+}
+
 fn labels(annotations: &[Value]) -> Vec<String> {
     annotations
         .iter()
@@ -98,13 +108,10 @@ fn entity_tone_follows_what_the_article_says_of_the_entity() {
          stole millions from pensioners. Novak was sentenced to ten years.",
     ]);
     let tone = |a: &Value, name: &str| -> String {
-        let e = a["entities"]
-            .as_array()
+        entity(a, name)["sentiment"]["label"]
+            .as_str()
             .unwrap()
-            .iter()
-            .find(|e| e["text"] == name)
-            .unwrap_or_else(|| panic!("{name} not found: {a}"));
-        e["sentiment"]["label"].as_str().unwrap().to_string()
+            .to_string()
     };
     assert_eq!(tone(&a[0], "Maria Gonzalez"), "positive");
     assert_eq!(tone(&a[1], "Peter Novak"), "negative");
@@ -125,15 +132,6 @@ fn the_fast_entity_head_tells_two_entities_of_one_sentence_apart() {
         .as_str()
         .unwrap()
         .starts_with("newslens-joint-minilm@"));
-    let entity = |a: &Value, name: &str| -> Value {
-        a["entities"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["text"] == name)
-            .unwrap_or_else(|| panic!("{name} not found: {a}"))
-            .clone()
-    };
     assert_eq!(
         entity(&a[0], "Maria Gonzalez")["sentiment"]["label"],
         "positive"
@@ -146,10 +144,10 @@ fn the_fast_entity_head_tells_two_entities_of_one_sentence_apart() {
     let (berg, hale) = (entity(&a[2], "Anna Berg"), entity(&a[2], "Tom Hale"));
     let score = |e: &Value| e["mentions"][0]["sentiment"].as_f64().unwrap();
     assert!(
-        score(&berg) > 0.2 && score(&hale) < -0.2,
+        score(berg) > 0.2 && score(hale) < -0.2,
         "Berg {} / Hale {}",
-        score(&berg),
-        score(&hale)
+        score(berg),
+        score(hale)
     );
 }
 
@@ -164,13 +162,9 @@ fn the_default_entity_tone_tells_the_entities_of_one_sentence_apart() {
     ];
     let a = annotate_texts(&texts);
     let score = |a: &Value, name: &str| -> f64 {
-        let e = a["entities"]
-            .as_array()
+        entity(a, name)["mentions"][0]["sentiment"]
+            .as_f64()
             .unwrap()
-            .iter()
-            .find(|e| e["text"] == name)
-            .unwrap_or_else(|| panic!("{name} not found: {a}"));
-        e["mentions"][0]["sentiment"].as_f64().unwrap()
     };
     for (i, text) in texts.iter().enumerate() {
         assert_eq!(a[i]["meta"]["entity_sentiment"], "targeted");

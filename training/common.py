@@ -47,6 +47,22 @@ def base_model_dir() -> Path:
     raise SystemExit(f"no model files found under {pkg}")
 
 
+class HeadedBert(torch.nn.Module):
+    """A BERT encoder (`self.bert`) with small heads: saved as the encoder's own files plus the
+    heads' weights in heads.pt; `load` rebuilds the subclass from such a folder."""
+
+    def save(self, out: Path):
+        self.bert.save_pretrained(out)
+        torch.save({k: v for k, v in self.state_dict().items() if not k.startswith("bert.")}, out / "heads.pt")
+
+    @classmethod
+    def load(cls, src: Path):
+        from transformers import BertModel
+        m = cls(BertModel.from_pretrained(src))
+        m.load_state_dict(torch.load(src / "heads.pt"), strict=False)
+        return m
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)

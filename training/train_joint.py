@@ -23,7 +23,7 @@ from torch import nn
 from transformers import AutoTokenizer, BertModel
 
 import news_data as nd
-from common import (DATA, WORK, base_model_dir, length_groups, linear_schedule, padded, seed_everything,
+from common import (HeadedBert, DATA, WORK, base_model_dir, length_groups, linear_schedule, padded, seed_everything,
                     train_step, write_json)
 from train_news import ece, fit_temperature, macro_f1
 from train_sentiment import read_sst
@@ -31,7 +31,7 @@ from train_sentiment import read_sst
 MAX_LEN = 128
 
 
-class Joint(nn.Module):
+class Joint(HeadedBert):
     def __init__(self, bert: BertModel):
         super().__init__()
         self.bert = bert
@@ -48,16 +48,6 @@ class Joint(nn.Module):
         logits = self.sentence(pooled)
         token_logits = self.token(hidden) + self.context(pooled).unsqueeze(1)
         return logits, token_logits
-
-    def save(self, out: Path):
-        self.bert.save_pretrained(out)
-        torch.save({k: v for k, v in self.state_dict().items() if not k.startswith("bert.")}, out / "heads.pt")
-
-    @staticmethod
-    def load(src: Path):
-        m = Joint(BertModel.from_pretrained(src))
-        m.load_state_dict(torch.load(src / "heads.pt"), strict=False)
-        return m
 
 
 def examples(split):

@@ -24,13 +24,13 @@ from torch import nn
 from transformers import AutoTokenizer, BertModel
 
 import news_data as nd
-from common import WORK, base_model_dir, length_groups, linear_schedule, padded, seed_everything, train_step, write_json
+from common import HeadedBert, WORK, base_model_dir, length_groups, linear_schedule, padded, seed_everything, train_step, write_json
 from train_news import ece, fit_temperature, macro_f1
 
 MAX_LEN = 128
 
 
-class Targets(nn.Module):
+class Targets(HeadedBert):
     def __init__(self, bert: BertModel):
         super().__init__()
         self.bert = bert
@@ -40,16 +40,6 @@ class Targets(nn.Module):
     def forward(self, input_ids, attention_mask, token_type_ids):
         out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
         return self.token(self.drop(out.last_hidden_state))
-
-    def save(self, out: Path):
-        self.bert.save_pretrained(out)
-        torch.save({k: v for k, v in self.state_dict().items() if not k.startswith("bert.")}, out / "heads.pt")
-
-    @staticmethod
-    def load(src: Path):
-        m = Targets(BertModel.from_pretrained(src))
-        m.load_state_dict(torch.load(src / "heads.pt"), strict=False)
-        return m
 
 
 def mark_all(text, targets):

@@ -141,16 +141,10 @@ impl SentimentModel {
     ) -> Result<Vec<Scored>, ModelError> {
         let pieces: Vec<&Piece> = queries.iter().map(|q| &q.piece).collect();
         let scores = crate::annotate::run_sorted(&self.model, &pieces, batch_size)?;
-        let t = self.model.config.temperature;
-        Ok(queries
-            .iter()
-            .zip(scores)
-            .map(|(q, s)| Scored {
-                // A marker-head model's tone towards the first marked mention.
-                probabilities: match q.marks.first() {
-                    Some(&m) => self.probabilities(self.row(&s.logits, m), t),
-                    None => self.probabilities(&s.logits, t),
-                },
+        Ok(scores
+            .into_iter()
+            .map(|s| Scored {
+                probabilities: self.probabilities(&s.logits, self.model.config.temperature),
                 tokens: s.tokens,
             })
             .collect())

@@ -22,12 +22,7 @@ impl SentimentModel {
     }
 
     /// Input for the sentiment towards `mention` inside `sentence` (both byte spans of `text`).
-    pub fn target_query(
-        &self,
-        text: &str,
-        sentence: Span,
-        mention: Span,
-    ) -> Result<Query, ModelError> {
+    fn target_query(&self, text: &str, sentence: Span, mention: Span) -> Result<Query, ModelError> {
         let mut ctx = sentence;
         loop {
             if let Some(q) = self.marked_query(text, ctx, &[mention])? {
@@ -113,7 +108,7 @@ impl SentimentModel {
     }
 
     /// Logits of token `i` in a per-token output (empty past its end).
-    pub(super) fn row<'a>(&self, logits: &'a [f32], i: usize) -> &'a [f32] {
+    fn row<'a>(&self, logits: &'a [f32], i: usize) -> &'a [f32] {
         let n = self.model.config.labels.len();
         logits.get(i * n..(i + 1) * n).unwrap_or(&[])
     }
