@@ -153,6 +153,15 @@ fn a_broken_model_stops_the_run_before_any_output() {
         "{err}"
     );
     assert!(!out.exists());
+    // A type-vote bar outside 0..1.
+    let o = annotate_with_config("type_vote_below", json!(1.5));
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("bad/config.json") && err.contains("type_vote_below"),
+        "{err}"
+    );
+    assert!(!out.exists());
 }
 
 #[test]

@@ -52,6 +52,9 @@ pub struct ModelConfig {
     /// NER decoding weighs the probability of `O` by this (1 when absent): above 1 a word must
     /// be more clearly part of a name to be tagged one (fewer false mentions, a few more missed).
     pub outside_weight: f64,
+    /// NER decoding: a mention whose own type has less than this share of its probability takes
+    /// the type its name has over the whole article (0, no vote, when absent).
+    pub type_vote_below: f64,
 }
 
 /// A small calibrated layer: entity tone probabilities = softmax(weights x features + bias),
@@ -82,6 +85,7 @@ struct RawConfig {
     entity_tone: Option<EntityTone>,
     entity_head: Option<String>,
     outside_weight: Option<f64>,
+    type_vote_below: Option<f64>,
     target_head: Option<String>,
     #[serde(rename = "_name_or_path")]
     name_or_path: Option<String>,
@@ -147,6 +151,12 @@ impl ModelConfig {
                 "outside_weight {outside_weight} must be a positive number"
             )));
         }
+        let type_vote_below = raw.type_vote_below.unwrap_or(0.0);
+        if !(0.0..=1.0).contains(&type_vote_below) {
+            return Err(err(format!(
+                "type_vote_below {type_vote_below} must be a number from 0 to 1"
+            )));
+        }
         if let Some(t) = &raw.entity_tone {
             if t.weights.iter().any(|w| w.len() != t.features.len()) {
                 return Err(err(
@@ -202,6 +212,7 @@ impl ModelConfig {
             },
             marker_head,
             outside_weight,
+            type_vote_below,
         })
     }
 

@@ -131,7 +131,20 @@ impl Ner {
         let tags = self
             .scheme
             .viterbi(&decode::weigh_outside(&self.scheme, weight, &word_probs));
-        decode::spans(text, &w.tokens, &words, &tags, &word_probs, &self.scheme)
+        let mut mentions = decode::spans(text, &w.tokens, &words, &tags, &word_probs, &self.scheme);
+        let below = self.model.config.type_vote_below as f32;
+        if below > 0.0 {
+            decode::consistent_types(
+                below,
+                text,
+                &w.tokens,
+                &words,
+                &word_probs,
+                &self.scheme,
+                &mut mentions,
+            );
+        }
+        mentions
     }
 }
 
