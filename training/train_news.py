@@ -2,6 +2,8 @@
 
     python train_news.py --task targeted   # work/targeted: sentiment towards a marked mention
     python train_news.py --task sentence   # work/sentiment: the tone of a sentence
+    python train_news.py --task sentence --init work/sentiment --teacher work/sentiment --layers 3 \
+        --out sentiment-l3                  # experiment (not kept): a distilled 3-layer student
 
 Targeted data: NewsMTSC train, SEntFiN, FinEntity and SemEval-2017 headlines (their train splits,
 see news_data.py), and PerSenT paragraphs towards the article's main person (train articles only).
@@ -122,6 +124,9 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="use only N training examples (smoke test)")
     ap.add_argument("--init", help="start from this fine-tuned model (default: the base encoder)")
     ap.add_argument("--out", help="folder under work/ (default: targeted or sentiment)")
+    ap.add_argument("--layers", type=int, default=0,
+                    help="keep this many encoder layers, evenly spaced (a smaller, faster student)")
+    ap.add_argument("--teacher", help="distil from this fine-tuned model too (half the loss: KL at T=2)")
     args = ap.parse_args()
     seed_everything(args.seed)
     torch.set_num_threads(2)
@@ -141,6 +146,13 @@ def main():
 
     model = BertForSequenceClassification.from_pretrained(
         args.init or base, num_labels=3, id2label=dict(enumerate(nd.LABELS)), label2id=nd.LABEL_ID)
+    if args.layers:
+        layers = model.bert.encoder.layer
+        keep = [round(i * len(layers) / args.layers) for i in range(args.layers)]
+        model.bert.encoder.layer = torch.nn.ModuleList([layers[i] for i in keep])
+        model.config.num_hidden_layers = args.layers
+        print("kept encoder layers", keep, flush=True)
+    teacher = BertForSequenceClassification.from_pretrained(args.teacher).eval() if args.teacher else None
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     steps = args.epochs * ((len(train) + args.batch - 1) // args.batch)
     sched = linear_schedule(opt, int(0.1 * steps), steps)
@@ -150,7 +162,13 @@ def main():
     for ep in range(args.epochs):
         for _, ids, tt, att, y in batches(train, args.batch, gen):
             with torch.autocast("cpu", dtype=torch.bfloat16):
-                loss = model(input_ids=ids, token_type_ids=tt, attention_mask=att, labels=y).loss
+                out = model(input_ids=ids, token_type_ids=tt, attention_mask=att, labels=y)
+                loss = out.loss
+                if teacher is not None:
+                    with torch.no_grad():
+                        soft = (teacher(input_ids=ids, token_type_ids=tt, attention_mask=att).logits.float() / 2).softmax(-1)
+                    kd = torch.nn.functional.kl_div((out.logits.float() / 2).log_softmax(-1), soft, reduction="batchmean")
+                    loss = 0.5 * loss + 0.5 * 4 * kd
             step += 1
             train_step(model, opt, sched, loss, step, steps, ep + 1, t0)
         print(f"epoch {ep+1} dev {evaluate(model, dev)}", flush=True)
