@@ -3,6 +3,7 @@
     python train_targets.py [--epochs 3]             # -> work/targets (the shipped recipe)
     python train_targets.py --measure work/SOUP      # dev/test figures and temperature of a model
     python train_targets.py --singles --out work/X   # experiment (not kept): targets also marked alone
+    python train_targets.py --teachers work/A work/B --out work/X   # distil an ensemble (see --teachers)
 
 The targeted model (train_news.py --task targeted) reads a sentence once per entity, the entity
 marked. This model reads the sentence once with every target marked ("[" name "]" each) and reads
@@ -123,6 +124,22 @@ def outputs(model, enc):
     return torch.cat(lg), torch.cat(ys)
 
 
+def soft_targets(teachers, enc, t=2.0):
+    """Per example, the teachers' mean probabilities at temperature t at each marker: [targets, 3]."""
+    out = [None] * len(enc)
+    for m in teachers:
+        m.eval()
+        with torch.no_grad():
+            for g, ids, att, flat, _ in batches(enc, 64):
+                p = (m(ids, att, torch.zeros_like(ids)).reshape(-1, 3)[flat].float() / t).softmax(-1)
+                at = 0
+                for i in g:
+                    k = len(enc[i][1])
+                    out[i] = p[at:at + k] / len(teachers) + (out[i] if out[i] is not None else 0)
+                    at += k
+    return out
+
+
 def evaluate(model, sets, temperature=1.0):
     res = {}
     for name, enc in sets.items():
@@ -143,6 +160,8 @@ def main():
     ap.add_argument("--out", type=Path, default=WORK / "targets")
     ap.add_argument("--singles", action="store_true",
                     help="also train on each target of a multi-target record marked alone")
+    ap.add_argument("--teachers", type=Path, nargs="+",
+                    help="trained models whose mean probabilities (T=2) are half the loss: distil their ensemble")
     ap.add_argument("--measure", type=Path, help="no training: measure this trained model (e.g. a soup.py "
                     "average), fit its temperature on dev, write its train_metrics.json")
     args = ap.parse_args()
@@ -163,6 +182,10 @@ def main():
     dev = {f"{k}_dev": encode(tok, v) for k, v in examples("dev").items()}
     test = {f"{k}_test": encode(tok, v) for k, v in examples("test").items()}
 
+    soft = None
+    if args.teachers:
+        soft = soft_targets([Targets.load(d) for d in args.teachers], train)
+        print("soft targets from", [str(d) for d in args.teachers], flush=True)
     model = Targets(BertModel.from_pretrained(base))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     steps = args.epochs * math.ceil(len(train) / args.batch)
@@ -171,10 +194,15 @@ def main():
     ce = nn.CrossEntropyLoss()
     step, t0 = 0, time.time()
     for ep in range(args.epochs):
-        for _, ids, att, flat, y in batches(train, args.batch, gen):
+        for g, ids, att, flat, y in batches(train, args.batch, gen):
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 lg = model(ids, att, torch.zeros_like(ids))
-            loss = ce(lg.reshape(-1, 3)[flat].float(), y)
+            at = lg.reshape(-1, 3)[flat].float()
+            loss = ce(at, y)
+            if soft is not None:
+                target = torch.cat([soft[i] for i in g])
+                kd = nn.functional.kl_div((at / 2).log_softmax(-1), target, reduction="batchmean")
+                loss = 0.5 * loss + 0.5 * 4 * kd
             step += 1
             train_step(model, opt, sched, loss, step, steps, ep + 1, t0)
         print(f"epoch {ep+1} dev {evaluate(model, dev)}", flush=True)
