@@ -215,7 +215,7 @@ impl Pipeline {
     ) -> Result<(Vec<Vec<RawMention>>, usize), ModelError> {
         let pieces: Vec<Vec<Piece>> = windows.par_iter().map(|w| self.ner.pieces(w)).collect();
         let flat: Vec<&Piece> = pieces.iter().flatten().collect();
-        let tokens = flat.iter().map(|p| p.ids.len()).sum();
+        let tokens = distinct_tokens(&flat);
         let mut logits = run_sorted(self.ner.model(), &flat, self.batch_size)?
             .into_iter()
             .map(|s| s.logits);
@@ -288,11 +288,9 @@ impl Pipeline {
         }
         let refs: Vec<&Query> = queries.iter().map(|(_, q)| q).collect();
         let target_refs: Vec<&Query> = targets.iter().map(|(_, q)| q).collect();
-        tokens += refs
-            .iter()
-            .chain(&target_refs)
-            .map(|q| q.piece.ids.len())
-            .sum::<usize>();
+        let sentence_pieces: Vec<&Piece> = refs.iter().map(|q| &q.piece).collect();
+        let target_pieces: Vec<&Piece> = target_refs.iter().map(|q| &q.piece).collect();
+        tokens += distinct_tokens(&sentence_pieces) + distinct_tokens(&target_pieces);
         let scored = self.sentiment.classify_scored(&refs, self.batch_size)?;
         let target_probs = self
             .targeted()
@@ -558,9 +556,43 @@ pub struct Scores {
     pub tokens: Vec<f32>,
 }
 
+/// The distinct pieces among `pieces` (first occurrence order), and for each piece the index of
+/// its distinct twin: a sentence or window repeated in a batch (syndicated copies, boilerplate)
+/// is run once. The graphs are batch-independent, so this changes no output.
+pub fn distinct<'a>(pieces: &[&'a Piece]) -> (Vec<&'a Piece>, Vec<usize>) {
+    let mut seen: std::collections::HashMap<&Piece, usize> = std::collections::HashMap::new();
+    let mut unique = Vec::new();
+    let index = pieces
+        .iter()
+        .map(|&p| {
+            *seen.entry(p).or_insert_with(|| {
+                unique.push(p);
+                unique.len() - 1
+            })
+        })
+        .collect();
+    (unique, index)
+}
+
+/// Tokens that [`run_sorted`] feeds the model for `pieces` (each distinct piece once).
+pub fn distinct_tokens(pieces: &[&Piece]) -> usize {
+    distinct(pieces).0.iter().map(|p| p.ids.len()).sum()
+}
+
 /// Runs `pieces` through `model` in batches of similar length (in parallel on the current
-/// rayon pool); returns each piece's scores, in input order, cut to the piece's own length.
+/// rayon pool), each distinct piece once; returns each piece's scores, in input order, cut to
+/// the piece's own length.
 pub fn run_sorted(
+    model: &Model,
+    pieces: &[&Piece],
+    batch_size: usize,
+) -> Result<Vec<Scores>, ModelError> {
+    let (unique, index) = distinct(pieces);
+    let scores = run_distinct(model, &unique, batch_size)?;
+    Ok(index.into_iter().map(|u| scores[u].clone()).collect())
+}
+
+fn run_distinct(
     model: &Model,
     pieces: &[&Piece],
     batch_size: usize,

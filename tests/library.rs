@@ -130,3 +130,47 @@ fn every_target_is_scored_once_when_targets_overlap_or_a_sentence_is_too_long() 
         }
     }
 }
+
+#[test]
+fn a_repeated_article_or_sentence_is_run_once_and_annotated_the_same() {
+    // Syndicated copies: the same story under two ids, and a third article that repeats one of
+    // its sentences. Each distinct model input is run once; every record is what it is alone.
+    let story = "Angela Merkel met Emmanuel Macron in Berlin on Monday. \
+                 The talks were tense, aides said.";
+    let other = "Markets fell in Tokyo. The talks were tense, aides said.";
+    let mut cfg = PipelineConfig::with_models(&root().join("models"));
+    cfg.threads = 2;
+    let pipeline = Pipeline::new(cfg).unwrap();
+    let article = |id: &str, text: &str| newslens::input::Article {
+        id: id.into(),
+        text: text.into(),
+        meta: Default::default(),
+        origin: "test".into(),
+    };
+    let alone = |a: newslens::input::Article| {
+        let (out, work) = pipeline.annotate(&[a]).unwrap();
+        (serde_json::to_string(&out[0]).unwrap(), work.tokens)
+    };
+    let (story_alone, story_tokens) = alone(article("a", story));
+    let (other_alone, other_tokens) = alone(article("c", other));
+    let (out, work) = pipeline
+        .annotate(&[
+            article("a", story),
+            article("b", story),
+            article("c", other),
+        ])
+        .unwrap();
+    let json: Vec<String> = out
+        .iter()
+        .map(|a| serde_json::to_string(a).unwrap())
+        .collect();
+    assert_eq!(json[0], story_alone);
+    assert_eq!(json[1], story_alone.replace("\"id\":\"a\"", "\"id\":\"b\""));
+    assert_eq!(json[2], other_alone);
+    // The second copy costs nothing; the shared sentence is read once by the sentence model.
+    assert!(
+        work.tokens < story_tokens + other_tokens,
+        "{} tokens for the batch, {story_tokens} + {other_tokens} alone",
+        work.tokens
+    );
+}

@@ -23,7 +23,7 @@ pub struct Tokenized {
 }
 
 /// One input sequence, special tokens included.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Piece {
     /// Token ids.
     pub ids: Vec<i64>,
