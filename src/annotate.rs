@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::input::Article;
+use crate::memo::Memo;
 use crate::model::EntityTone;
 use crate::model::{Batch, Model, ModelError, Piece};
 use crate::ner::{group_mentions, Ner, RawMention, Windows};
@@ -14,7 +15,7 @@ use crate::schema::{
     Annotation, ChromeLine, Entity, Mention, Models, Probabilities, RunMeta, SentenceAnnotation,
 };
 use crate::sentiment::entity::entity_tone;
-use crate::sentiment::{aggregate, sentiment, Query, SentimentModel};
+use crate::sentiment::{aggregate, sentiment, Query, Scored, SentimentModel};
 use crate::text::{segment, CharIndex, ChromeRules, Segmented, Span};
 
 /// How the sentiment towards an entity is computed.
@@ -85,7 +86,17 @@ pub struct Pipeline {
     pool: rayon::ThreadPool,
     batch_size: usize,
     entity_sentiment: EntitySentiment,
+    memo: Memos,
 }
+
+/// Sentence and targeted results remembered across batches (see [`crate::memo`]).
+struct Memos {
+    sentences: Memo<Scored>,
+    targets: Memo<Vec<Probabilities>>,
+}
+
+/// Input tokens each memo remembers before it starts again (~1,000 BBC articles' sentences).
+const MEMO_TOKENS: usize = 500_000;
 
 impl Pipeline {
     /// Loads both models; fails before any output if either is missing or broken.
@@ -133,6 +144,10 @@ impl Pipeline {
             chrome: cfg.chrome,
             pool,
             batch_size: cfg.batch_size.max(1),
+            memo: Memos {
+                sentences: Memo::new(MEMO_TOKENS),
+                targets: Memo::new(MEMO_TOKENS),
+            },
             entity_sentiment,
         })
     }
@@ -288,13 +303,13 @@ impl Pipeline {
         }
         let refs: Vec<&Query> = queries.iter().map(|(_, q)| q).collect();
         let target_refs: Vec<&Query> = targets.iter().map(|(_, q)| q).collect();
-        let sentence_pieces: Vec<&Piece> = refs.iter().map(|q| &q.piece).collect();
-        let target_pieces: Vec<&Piece> = target_refs.iter().map(|q| &q.piece).collect();
-        tokens += distinct_tokens(&sentence_pieces) + distinct_tokens(&target_pieces);
-        let scored = self.sentiment.classify_scored(&refs, self.batch_size)?;
-        let target_probs = self
-            .targeted()
-            .classify_targets(&target_refs, self.batch_size)?;
+        let (scored, sentence_tokens) = self.memo.sentences.results(&refs, |q| {
+            self.sentiment.classify_scored(q, self.batch_size)
+        })?;
+        let (target_probs, target_tokens) = self.memo.targets.results(&target_refs, |q| {
+            self.targeted().classify_targets(q, self.batch_size)
+        })?;
+        tokens += sentence_tokens + target_tokens;
 
         let mut sentence_parts: Vec<Vec<Vec<(Probabilities, f64)>>> = docs
             .iter()

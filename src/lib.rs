@@ -28,6 +28,7 @@
 pub mod annotate;
 pub mod eval;
 pub mod input;
+mod memo;
 pub mod model;
 pub mod ner;
 pub mod output;

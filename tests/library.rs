@@ -173,4 +173,15 @@ fn a_repeated_article_or_sentence_is_run_once_and_annotated_the_same() {
         "{} tokens for the batch, {story_tokens} + {other_tokens} alone",
         work.tokens
     );
+    // In a later batch, the story's sentences are remembered: only its NER windows run.
+    let (later, later_work) = pipeline.annotate(&[article("d", story)]).unwrap();
+    assert_eq!(
+        serde_json::to_string(&later[0]).unwrap(),
+        story_alone.replace("\"id\":\"a\"", "\"id\":\"d\"")
+    );
+    assert!(
+        later_work.tokens < story_tokens / 2,
+        "{} tokens for a story seen before, {story_tokens} the first time",
+        later_work.tokens
+    );
 }
