@@ -574,7 +574,7 @@ pub struct Scores {
 /// The distinct pieces among `pieces` (first occurrence order), and for each piece the index of
 /// its distinct twin: a sentence or window repeated in a batch (syndicated copies, boilerplate)
 /// is run once. The graphs are batch-independent, so this changes no output.
-pub fn distinct<'a>(pieces: &[&'a Piece]) -> (Vec<&'a Piece>, Vec<usize>) {
+fn distinct<'a>(pieces: &[&'a Piece]) -> (Vec<&'a Piece>, Vec<usize>) {
     let mut seen: std::collections::HashMap<&Piece, usize> = std::collections::HashMap::new();
     let mut unique = Vec::new();
     let index = pieces
@@ -590,7 +590,7 @@ pub fn distinct<'a>(pieces: &[&'a Piece]) -> (Vec<&'a Piece>, Vec<usize>) {
 }
 
 /// Tokens that [`run_sorted`] feeds the model for `pieces` (each distinct piece once).
-pub fn distinct_tokens(pieces: &[&Piece]) -> usize {
+pub(crate) fn distinct_tokens(pieces: &[&Piece]) -> usize {
     distinct(pieces).0.iter().map(|p| p.ids.len()).sum()
 }
 
