@@ -230,10 +230,8 @@ impl Pipeline {
     ) -> Result<(Vec<Vec<RawMention>>, usize), ModelError> {
         let pieces: Vec<Vec<Piece>> = windows.par_iter().map(|w| self.ner.pieces(w)).collect();
         let flat: Vec<&Piece> = pieces.iter().flatten().collect();
-        let tokens = distinct_tokens(&flat);
-        let mut logits = run_sorted(self.ner.model(), &flat, self.batch_size)?
-            .into_iter()
-            .map(|s| s.logits);
+        let (scores, tokens) = run_counted(self.ner.model(), &flat, self.batch_size)?;
+        let mut logits = scores.into_iter().map(|s| s.logits);
         let per_article: Vec<Vec<Vec<f32>>> = pieces
             .iter()
             .map(|p| logits.by_ref().take(p.len()).collect())
@@ -602,9 +600,36 @@ pub fn run_sorted(
     pieces: &[&Piece],
     batch_size: usize,
 ) -> Result<Vec<Scores>, ModelError> {
+    run_counted(model, pieces, batch_size).map(|(scores, _)| scores)
+}
+
+/// [`run_sorted`], with the tokens it fed the model.
+fn run_counted(
+    model: &Model,
+    pieces: &[&Piece],
+    batch_size: usize,
+) -> Result<(Vec<Scores>, usize), ModelError> {
     let (unique, index) = distinct(pieces);
-    let scores = run_distinct(model, &unique, batch_size)?;
-    Ok(index.into_iter().map(|u| scores[u].clone()).collect())
+    let tokens = unique.iter().map(|p| p.ids.len()).sum();
+    let mut scores: Vec<Option<Scores>> = run_distinct(model, &unique, batch_size)?
+        .into_iter()
+        .map(Some)
+        .collect();
+    // Each result moves to its last user; only a repeated piece's earlier users get copies.
+    let mut uses = vec![0usize; unique.len()];
+    index.iter().for_each(|&u| uses[u] += 1);
+    let out = index
+        .into_iter()
+        .map(|u| {
+            uses[u] -= 1;
+            if uses[u] == 0 {
+                scores[u].take().unwrap_or_default()
+            } else {
+                scores[u].clone().unwrap_or_default()
+            }
+        })
+        .collect();
+    Ok((out, tokens))
 }
 
 fn run_distinct(

@@ -8,12 +8,10 @@ use std::sync::Mutex;
 use crate::model::{ModelError, Piece};
 use crate::sentiment::Query;
 
-/// An input: its piece and, for a marker-head model, the marks it is read at.
-type Input = (Piece, Vec<usize>);
-
-/// Remembered results and the input tokens they hold.
+/// Remembered results (by input piece, with the marks it was read at) and the input tokens
+/// they hold.
 struct Held<V> {
-    results: HashMap<Input, V>,
+    results: HashMap<Piece, (Vec<usize>, V)>,
     tokens: usize,
 }
 
@@ -44,12 +42,14 @@ impl<V: Clone> Memo<V> {
         queries: &[&Query],
         run: impl FnOnce(&[&Query]) -> Result<Vec<V>, ModelError>,
     ) -> Result<(Vec<V>, usize), ModelError> {
-        let key = |q: &Query| (q.piece.clone(), q.marks.clone());
         let mut out: Vec<Option<V>> = {
             let memo = self.inner.lock().unwrap_or_else(|e| e.into_inner());
             queries
                 .iter()
-                .map(|q| memo.results.get(&key(q)).cloned())
+                .map(|q| match memo.results.get(&q.piece) {
+                    Some((marks, v)) if *marks == q.marks => Some(v.clone()),
+                    _ => None,
+                })
                 .collect()
         };
         let missing: Vec<usize> = (0..queries.len()).filter(|&i| out[i].is_none()).collect();
@@ -71,7 +71,12 @@ impl<V: Clone> Memo<V> {
                 memo.results.clear();
                 memo.tokens = 0;
             }
-            if memo.results.insert(key(queries[i]), v.clone()).is_none() {
+            let q = queries[i];
+            if let Some(old) = memo.results.get_mut(&q.piece) {
+                *old = (q.marks.clone(), v.clone());
+            } else {
+                memo.results
+                    .insert(q.piece.clone(), (q.marks.clone(), v.clone()));
                 memo.tokens += len;
             }
             out[i] = Some(v);

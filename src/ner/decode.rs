@@ -22,6 +22,9 @@ pub struct Scheme {
     /// `allowed[prev * n + cur]`: whether `cur` may follow `prev`.
     allowed: Vec<bool>,
     start_allowed: Vec<bool>,
+    /// Entity types (`PER`, `ORG`, ...), sorted; `type_of[label]` indexes them (`None` for `O`).
+    types: Vec<String>,
+    type_of: Vec<Option<usize>>,
 }
 
 impl Scheme {
@@ -56,10 +59,40 @@ impl Scheme {
             }
         }
         let start_allowed = tags.iter().map(|t| ok(None, t)).collect();
+        let kind = |t: &Tag| match t {
+            Tag::Begin(k) | Tag::Inside(k) => Some(k.clone()),
+            Tag::Outside => None,
+        };
+        let mut types: Vec<String> = tags.iter().filter_map(kind).collect();
+        types.sort_unstable();
+        types.dedup();
+        let type_of = tags
+            .iter()
+            .map(|t| kind(t).and_then(|k| types.iter().position(|x| *x == k)))
+            .collect();
         Scheme {
             tags,
             allowed,
             start_allowed,
+            types,
+            type_of,
+        }
+    }
+
+    /// The label a word of entity type `t` gets: `B-` for a first word (`I-` in an IO scheme),
+    /// `I-` after.
+    fn label_of(&self, t: usize, first: bool) -> Option<usize> {
+        let find = |begin: bool| {
+            self.tags.iter().position(|tag| match tag {
+                Tag::Begin(k) => begin && *k == self.types[t],
+                Tag::Inside(k) => !begin && *k == self.types[t],
+                Tag::Outside => false,
+            })
+        };
+        if first {
+            find(true).or_else(|| find(false))
+        } else {
+            find(false)
         }
     }
 
@@ -264,96 +297,56 @@ pub fn consistent_types(
     scheme: &Scheme,
     mentions: &mut [RawMention],
 ) {
-    let n = scheme.len();
-    let kinds: Vec<&str> = {
-        let mut k: Vec<&str> = scheme
-            .tags
-            .iter()
-            .filter_map(|t| match t {
-                Tag::Begin(k) | Tag::Inside(k) => Some(k.as_str()),
-                Tag::Outside => None,
-            })
-            .collect();
-        k.sort_unstable();
-        k.dedup();
-        k
-    };
+    let (n, n_types) = (scheme.len(), scheme.types.len());
     let starts: Vec<usize> = words.iter().map(|w| tokens.spans[w.0].0).collect();
     // Words of a mention: those starting inside its span.
     let words_of = |m: &RawMention| {
-        let a = starts.partition_point(|&s| s < m.span.start);
-        let b = starts.partition_point(|&s| s < m.span.end);
-        a..b
+        starts.partition_point(|&s| s < m.span.start)..starts.partition_point(|&s| s < m.span.end)
     };
-    // The tag a word of the new type gets: B- for the first word (I- in an IO scheme), I- after.
-    let tag_index = |kind: &str, begin: bool| {
-        let find = |b: bool| {
-            scheme.tags.iter().position(|t| match t {
-                Tag::Begin(k) => b && k == kind,
-                Tag::Inside(k) => !b && k == kind,
-                Tag::Outside => false,
-            })
-        };
-        if begin {
-            find(true).or_else(|| find(false))
-        } else {
-            find(false)
-        }
-    };
-    let mass = |m: &RawMention| -> Vec<f32> {
+    // Each mention's probability per entity type, averaged over its words.
+    let mass = |m: &RawMention| {
         let ws = words_of(m);
-        let len = ws.len().max(1) as f32;
-        kinds
-            .iter()
-            .map(|k| {
-                ws.clone()
-                    .map(|w| {
-                        scheme
-                            .tags
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, t)| matches!(t, Tag::Begin(x) | Tag::Inside(x) if x == k))
-                            .map(|(l, _)| probs[w * n + l])
-                            .sum::<f32>()
-                    })
-                    .sum::<f32>()
-                    / len
-            })
-            .collect()
+        let mut out = vec![0f32; n_types];
+        for w in ws.clone() {
+            for (l, t) in scheme.type_of.iter().enumerate() {
+                if let Some(t) = t {
+                    out[*t] += probs[w * n + l];
+                }
+            }
+        }
+        out.iter_mut().for_each(|x| *x /= ws.len().max(1) as f32);
+        out
     };
-    let mut pooled: std::collections::HashMap<String, Vec<f32>> = std::collections::HashMap::new();
     let masses: Vec<Vec<f32>> = mentions.iter().map(mass).collect();
-    for (m, ms) in mentions.iter().zip(&masses) {
-        let key = super::group::key(text.get(m.span.start..m.span.end).unwrap_or(""));
-        let acc = pooled.entry(key).or_insert_with(|| vec![0.0; kinds.len()]);
+    let keys: Vec<String> = mentions
+        .iter()
+        .map(|m| super::group::key(text.get(m.span.start..m.span.end).unwrap_or("")))
+        .collect();
+    let mut pooled: std::collections::HashMap<&str, Vec<f32>> = std::collections::HashMap::new();
+    for (key, ms) in keys.iter().zip(&masses) {
+        let acc = pooled.entry(key).or_insert_with(|| vec![0.0; n_types]);
         acc.iter_mut().zip(ms).for_each(|(a, x)| *a += x);
     }
-    for (m, own) in mentions.iter_mut().zip(&masses) {
-        let mine = kinds
-            .iter()
-            .position(|k| *k == m.label)
-            .map_or(0.0, |i| own[i]);
-        if mine >= below {
+    for ((m, own), key) in mentions.iter_mut().zip(&masses).zip(&keys) {
+        let mine = scheme.types.iter().position(|t| *t == m.label);
+        if mine.map_or(0.0, |i| own[i]) >= below {
             continue;
         }
-        let key = super::group::key(text.get(m.span.start..m.span.end).unwrap_or(""));
-        let acc = &pooled[&key];
-        let Some(best) =
-            (0..kinds.len()).max_by(|&a, &b| acc[a].total_cmp(&acc[b]).then(b.cmp(&a)))
+        let acc = &pooled[key.as_str()];
+        let Some(best) = (0..n_types).max_by(|&a, &b| acc[a].total_cmp(&acc[b]).then(b.cmp(&a)))
         else {
             continue;
         };
-        if kinds[best] == m.label {
+        if Some(best) == mine {
             continue;
         }
         let ws = words_of(m);
-        let mut sum = 0.0;
-        for (i, w) in ws.clone().enumerate() {
-            if let Some(l) = tag_index(kinds[best], i == 0) {
-                sum += probs[w * n + l];
-            }
-        }
-        m.label = kinds[best].to_string();
+        let sum: f32 = ws
+            .clone()
+            .enumerate()
+            .filter_map(|(i, w)| scheme.label_of(best, i == 0).map(|l| probs[w * n + l]))
+            .sum();
+        m.label = scheme.types[best].clone();
         m.score = sum / ws.len().max(1) as f32;
     }
 }
