@@ -15,6 +15,7 @@ use crate::schema::{
     Annotation, ChromeLine, Entity, Mention, Models, Probabilities, RunMeta, SentenceAnnotation,
 };
 use crate::sentiment::entity::entity_tone;
+use crate::sentiment::pronoun::{pronoun_mentions, Named};
 use crate::sentiment::{aggregate, sentiment, Query, Scored, SentimentModel};
 use crate::text::{segment, CharIndex, ChromeRules, Segmented, Span};
 
@@ -260,6 +261,19 @@ impl Pipeline {
             .map(|(i, (seg, found))| Doc::new(texts[i], seg, found))
             .collect();
 
+        // The sentences that name a person only by pronoun, when the entity-tone model reads them.
+        let tone_model = match self.entity_sentiment {
+            EntitySentiment::Targeted => Some(self.targeted()),
+            EntitySentiment::Head => Some(&self.sentiment),
+            EntitySentiment::Sentence => None,
+        };
+        let reach = tone_model.and_then(|m| m.model().config.pronoun_reach);
+        let pronouns: Vec<Vec<(usize, usize, Span)>> = docs
+            .iter()
+            .enumerate()
+            .map(|(d, doc)| reach.map_or_else(Vec::new, |r| doc.pronouns(texts[d], r)))
+            .collect();
+
         // Every sentiment query of the batch, with its owner.
         let mut queries: Vec<(Owner, Query)> = Vec::new();
         let mut targets: Vec<(Owner, Query)> = Vec::new();
@@ -280,7 +294,8 @@ impl Pipeline {
             if targeted {
                 let sents = &doc.seg.sentences;
                 let k = self.targeted().model().config.context_sentences;
-                for (s, of_sentence) in doc.sentence_entities().into_iter().enumerate() {
+                for (s, of_sentence) in doc.sentence_entities(&pronouns[d]).into_iter().enumerate()
+                {
                     if of_sentence.is_empty() {
                         continue;
                     }
@@ -331,7 +346,8 @@ impl Pipeline {
         }
         if head {
             for (d, doc) in docs.iter().enumerate() {
-                for (g, s, span) in doc.entity_sentences() {
+                let named = doc.entity_sentences();
+                for (g, s, span) in named.into_iter().chain(pronouns[d].iter().copied()) {
                     let parts = of_sentence[d][s]
                         .clone()
                         .map(|i| (&queries[i].1, &scored[i]));
@@ -398,13 +414,37 @@ impl Doc {
         out
     }
 
-    /// Per sentence, each entity group it mentions with the group's first mention there.
-    fn sentence_entities(&self) -> Vec<Vec<(usize, Span)>> {
+    /// Per sentence, each entity group it mentions with the group's first mention there, then
+    /// the people it refers to by `pronouns` only (from [`Doc::pronouns`]).
+    fn sentence_entities(&self, pronouns: &[(usize, usize, Span)]) -> Vec<Vec<(usize, Span)>> {
         let mut out = vec![Vec::new(); self.seg.sentences.len()];
-        for (g, s, span) in self.entity_sentences() {
+        for (g, s, span) in self
+            .entity_sentences()
+            .into_iter()
+            .chain(pronouns.iter().copied())
+        {
             out[s].push((g, span));
         }
         out
+    }
+
+    /// (person group, sentence, pronoun span) for the sentences that refer to a person by a
+    /// pronoun only, at most `reach` sentences after the person was last named.
+    fn pronouns(&self, text: &str, reach: usize) -> Vec<(usize, usize, Span)> {
+        let named: Vec<Named> = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.label == "PER")
+            .flat_map(|(g, group)| {
+                group.members.iter().map(move |&m| Named {
+                    span: self.mentions[m].span,
+                    entity: g,
+                    sentence: self.sentence_of[m],
+                })
+            })
+            .collect();
+        pronoun_mentions(text, &self.seg.sentences, &named, reach)
     }
 
     fn new(text: &str, seg: Segmented, found: Vec<RawMention>) -> Doc {
@@ -485,6 +525,7 @@ impl Doc {
                 } else {
                     parts
                 };
+                per_sentence.sort_by_key(|p| p.0);
                 per_sentence.dedup_by_key(|p| p.0);
                 let score_in = |s: usize| {
                     per_sentence

@@ -172,3 +172,37 @@ fn the_default_entity_tone_tells_the_entities_of_one_sentence_apart() {
         assert!(good > 0.2 && bad < -0.2, "{text}: Berg {good} / Hale {bad}");
     }
 }
+
+#[test]
+fn a_persons_tone_reads_the_sentences_that_call_them_he_or_she() {
+    // News names a person once and then says "she": the judging sentences here name nobody.
+    let texts = [
+        "Mayor Ellen Park opened the new bridge on Monday. She was later charged with taking \
+         bribes and lying to investigators. Prosecutors called her conduct a disgrace.",
+    ];
+    let shipped = annotate_texts(&texts);
+    let park = entity(&shipped[0], "Ellen Park");
+    assert_eq!(park["count"], 1, "{park}");
+    assert_eq!(park["sentiment"]["label"], "negative", "{park}");
+    let score = park["sentiment"]["score"].as_f64().unwrap();
+
+    // The same model reading named mentions only sees one neutral sentence.
+    let dir = tempfile::tempdir().unwrap();
+    let names_only = dir.path().join("targeted");
+    std::fs::create_dir(&names_only).unwrap();
+    for f in ["model.onnx", "tokenizer.json"] {
+        std::fs::copy(root().join("models/targeted").join(f), names_only.join(f)).unwrap();
+    }
+    let config = root().join("models/targeted/config.json");
+    let mut config: Value = serde_json::from_slice(&std::fs::read(config).unwrap()).unwrap();
+    assert_eq!(config["pronoun_reach"], 3);
+    config.as_object_mut().unwrap().remove("pronoun_reach");
+    std::fs::write(names_only.join("config.json"), config.to_string()).unwrap();
+    let alone = annotate_texts_with(&texts, &["--targeted-model", names_only.to_str().unwrap()]);
+    let park = entity(&alone[0], "Ellen Park");
+    assert_ne!(park["sentiment"]["label"], "negative", "{park}");
+    assert!(
+        park["sentiment"]["score"].as_f64().unwrap() > score + 0.3,
+        "{park}"
+    );
+}

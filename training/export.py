@@ -33,7 +33,9 @@ from rowwise import make_rowwise
 # x.y.2: MatMulInteger+Cast+Mul written as one MatMulIntegerToFloat (same output, ~5% faster).
 # ner 1.3: a mention the model is less than 95% sure of takes its name's type in the article
 # (type_vote_below, chosen on CoNLL valid with the train-only model).
-VERSIONS = {"ner": "1.3.1", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.0.2", "targets": "3.0.0"}
+# targets 3.1: a person's tone also reads the sentences that call them "he"/"she" (pronoun_reach,
+# chosen by 5-fold CV of the entity-tone layer on PerSenT's held-out articles; same weights).
+VERSIONS = {"ner": "1.3.1", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.0.2", "targets": "3.1.0"}
 SPECS = {
     "ner": {
         "loader": AutoModelForTokenClassification,
@@ -77,7 +79,7 @@ SPECS["targeted"] = {"loader": AutoModelForSequenceClassification,
 SPECS["targets"] = {"loader": None, "module": ("train_targets", "Targets"), "dst": "targeted",
                     "token_outputs": True,
                     "config": dict(SPECS["targeted"]["config"], task="marked-mention-classification",
-                                   target_head="marker")}
+                                   target_head="marker", pronoun_reach=3)}
 
 
 def export(name, out_root=MODELS, quantize=True):

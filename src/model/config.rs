@@ -41,6 +41,10 @@ pub struct ModelConfig {
     /// Targeted inputs read this many sentences on each side of the mention's sentence (0: its
     /// sentence alone); the context is cut around the mention when it is too long for the model.
     pub context_sentences: usize,
+    /// A person's tone in an article also reads the sentences that refer to them only by a
+    /// pronoun (he, she, ...) at most this many sentences after they were last named, with the
+    /// pronoun marked (targeted models; `None`, the default, reads named mentions only).
+    pub pronoun_reach: Option<usize>,
     /// How an entity's tone in an article is read from its mentions (targeted models only).
     pub entity_tone: Option<EntityTone>,
     /// The graph also outputs `token_logits`, a per-token entity head (`"entity_head": "tokens"`).
@@ -82,6 +86,7 @@ struct RawConfig {
     temperature: Option<f64>,
     target_temperature: Option<f64>,
     context_sentences: Option<usize>,
+    pronoun_reach: Option<usize>,
     entity_tone: Option<EntityTone>,
     entity_head: Option<String>,
     outside_weight: Option<f64>,
@@ -200,6 +205,7 @@ impl ModelConfig {
                 .filter(|t| t.is_finite() && *t > 0.0)
                 .unwrap_or(1.0),
             context_sentences: raw.context_sentences.unwrap_or(0).min(5),
+            pronoun_reach: raw.pronoun_reach.map(|r| r.min(10)),
             entity_tone: raw.entity_tone,
             entity_head: match raw.entity_head.as_deref() {
                 None => false,

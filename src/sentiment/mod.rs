@@ -2,6 +2,7 @@
 //! sequence-classification model; aggregation to articles and entities.
 
 pub mod entity;
+pub mod pronoun;
 mod target;
 
 use crate::model::{Model, ModelError, Piece};
