@@ -31,6 +31,9 @@ pub fn pronoun_mentions(
     named: &[Named],
     reach: usize,
 ) -> Vec<(usize, usize, Span)> {
+    if named.is_empty() {
+        return Vec::new();
+    }
     let mut named: Vec<Named> = named.to_vec();
     named.sort_by_key(|n| (n.span.start, n.span.end));
     let mut out: Vec<(usize, usize, Span)> = Vec::new();
