@@ -346,8 +346,7 @@ impl Pipeline {
         }
         if head {
             for (d, doc) in docs.iter().enumerate() {
-                let named = doc.entity_sentences();
-                for (g, s, span) in named.into_iter().chain(pronouns[d].iter().copied()) {
+                for (g, s, span) in doc.entity_sentences(&pronouns[d]) {
                     let parts = of_sentence[d][s]
                         .clone()
                         .map(|i| (&queries[i].1, &scored[i]));
@@ -398,8 +397,10 @@ struct Doc {
 }
 
 impl Doc {
-    /// Each (entity group, sentence) once, with the group's first mention in that sentence.
-    fn entity_sentences(&self) -> Vec<(usize, usize, Span)> {
+    /// Each (entity group, sentence) once, with the group's first mention in that sentence;
+    /// then `pronouns`, the (person, sentence, pronoun) of sentences naming a person only by
+    /// pronoun (from [`Doc::pronouns`]).
+    fn entity_sentences(&self, pronouns: &[(usize, usize, Span)]) -> Vec<(usize, usize, Span)> {
         let mut out = Vec::new();
         for (g, group) in self.groups.iter().enumerate() {
             let mut seen = Vec::new();
@@ -411,18 +412,15 @@ impl Doc {
                 }
             }
         }
+        out.extend_from_slice(pronouns);
         out
     }
 
     /// Per sentence, each entity group it mentions with the group's first mention there, then
-    /// the people it refers to by `pronouns` only (from [`Doc::pronouns`]).
+    /// the people it refers to by `pronouns` only.
     fn sentence_entities(&self, pronouns: &[(usize, usize, Span)]) -> Vec<Vec<(usize, Span)>> {
         let mut out = vec![Vec::new(); self.seg.sentences.len()];
-        for (g, s, span) in self
-            .entity_sentences()
-            .into_iter()
-            .chain(pronouns.iter().copied())
-        {
+        for (g, s, span) in self.entity_sentences(pronouns) {
             out[s].push((g, span));
         }
         out

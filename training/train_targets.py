@@ -33,7 +33,7 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer, BertModel
 
 import news_data as nd
-from common import HeadedBert, WORK, base_model_dir, teacher_model_dir, length_groups, linear_schedule, padded, seed_everything, train_step, write_json
+from common import DATA, HeadedBert, WORK, base_model_dir, teacher_model_dir, length_groups, linear_schedule, padded, seed_everything, train_step, write_json
 from train_news import ece, fit_temperature, macro_f1
 
 MAX_LEN = 128
@@ -105,38 +105,24 @@ NO_PUNCT_SPACE_BEFORE = {",", ".", ";", ":", "!", "?", ")", "'s", "n't", "%", "'
 def conll_transfer(min_words=6):
     """Unlabelled transfer inputs for distillation: CoNLL-2003 train sentences (Reuters news) of at
     least `min_words` words with every gold entity marked, as (marked text, [(marker offset, -1)])."""
-    from common import DATA
-    out, words, tags = [], [], []
-
-    def flush():
-        if len(words) >= min_words and any(t != "O" for t in tags):
-            text, spans, at = "", [], None
-            for w, t in zip(words, tags):
-                sep = "" if not text or w in NO_PUNCT_SPACE_BEFORE else " "
-                text += sep
-                if t.startswith("B-") or (t.startswith("I-") and at is None):
-                    if at is not None:
-                        spans.append((at, end))
-                    at = len(text)
-                elif t == "O" and at is not None:
-                    spans.append((at, end))
-                    at = None
+    from train_ner import read_conll
+    out = []
+    for doc in read_conll(DATA / "conll2003" / "train.txt"):
+        for words, tags in doc:
+            if len(words) < min_words or all(t == "O" for t in tags):
+                continue
+            text, bounds = "", []
+            for w in words:
+                text += "" if not text or w in NO_PUNCT_SPACE_BEFORE else " "
+                bounds.append((len(text), len(text) + len(w)))
                 text += w
-                end = len(text)
-            if at is not None:
-                spans.append((at, end))
+            spans = []
+            for i, t in enumerate(tags):
+                if t.startswith("B-") or (t.startswith("I-") and (i == 0 or tags[i - 1] == "O")):
+                    spans.append([*bounds[i]])
+                elif t.startswith("I-"):
+                    spans[-1][1] = bounds[i][1]
             out.extend(mark_all(text, [(a, b, -1) for a, b in spans]))
-        words.clear()
-        tags.clear()
-
-    for line in open(DATA / "conll2003" / "train.txt", encoding="utf-8"):
-        parts = line.split()
-        if not parts or parts[0] == "-DOCSTART-":
-            flush()
-            continue
-        words.append(parts[0])
-        tags.append(parts[-1])
-    flush()
     return out
 
 

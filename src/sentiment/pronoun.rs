@@ -39,14 +39,15 @@ pub fn pronoun_mentions(
     let mut out: Vec<(usize, usize, Span)> = Vec::new();
     for (s, sentence) in sentences.iter().enumerate() {
         for word in words(text, *sentence) {
-            if !PRONOUNS.contains(&word.of(text).to_lowercase().as_str()) {
+            let word_text = word.of(text);
+            if !PRONOUNS.iter().any(|p| p.eq_ignore_ascii_case(word_text)) {
                 continue;
             }
             let before = named.partition_point(|n| n.span.start < word.start);
             let Some(last) = before.checked_sub(1).map(|i| named[i]) else {
                 continue;
             };
-            if last.span.end > word.start || s - last.sentence.min(s) > reach {
+            if last.span.end > word.start || s.saturating_sub(last.sentence) > reach {
                 continue;
             }
             let named_here = named
