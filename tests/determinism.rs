@@ -134,38 +134,42 @@ fn a_resume_from_inside_a_batch_gives_the_uninterrupted_records() {
     assert_same(&reference, &got, "resumed run");
 }
 
-#[test]
-fn the_fast_entity_head_gives_the_same_records_whatever_the_batching() {
+/// Reversed with odd batching on one thread, and two articles alone, against one default run,
+/// all with `mode` (the flags choosing the entity-sentiment models).
+fn same_records_whatever_the_batching(mode: &[&str], what: &str) {
     let dir = tempfile::tempdir().unwrap();
     let records = articles();
-    let head = ["--entity-sentiment", "head"];
-    let reference = annotate(dir.path(), "head-all", &records, &head);
+    let reference = annotate(dir.path(), "all", &records, mode);
     assert_eq!(reference.len(), records.len());
     let mut reversed = records.clone();
     reversed.reverse();
-    let got = annotate(
-        dir.path(),
-        "head-odd",
-        &reversed,
-        &[
-            "--entity-sentiment",
-            "head",
-            "--batch-size",
-            "5",
-            "--articles-per-batch",
-            "2",
-            "--threads",
-            "1",
-        ],
-    );
-    assert_same(&reference, &got, "head mode, reversed, odd batches");
+    let mut odd = mode.to_vec();
+    odd.extend([
+        "--batch-size",
+        "5",
+        "--articles-per-batch",
+        "2",
+        "--threads",
+        "1",
+    ]);
+    let got = annotate(dir.path(), "odd", &reversed, &odd);
+    assert_same(&reference, &got, &format!("{what}, reversed, odd batches"));
     for i in [3, records.len() - 1] {
-        let got = annotate(
-            dir.path(),
-            &format!("head-alone-{i}"),
-            &records[i..=i],
-            &head,
-        );
-        assert_same(&reference, &got, &format!("head mode, article {i} alone"));
+        let got = annotate(dir.path(), &format!("alone-{i}"), &records[i..=i], mode);
+        assert_same(&reference, &got, &format!("{what}, article {i} alone"));
     }
+}
+
+#[test]
+fn the_fast_entity_head_gives_the_same_records_whatever_the_batching() {
+    same_records_whatever_the_batching(&["--entity-sentiment", "head"], "head mode");
+}
+
+#[test]
+fn the_accurate_targeted_model_gives_the_same_records_whatever_the_batching() {
+    let model = root().join("models/targeted-mpnet");
+    same_records_whatever_the_batching(
+        &["--targeted-model", model.to_str().unwrap()],
+        "targeted-mpnet",
+    );
 }

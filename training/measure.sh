@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the shipped models with the Rust evaluator (the annotate code path) and writes
 # models/<name>/metrics.json; the fp32 graphs in training/work/ (if present) are measured too.
-# Usage: bash training/measure.sh [ner] [sentiment] [targeted] [joint]     (default: all four)
+# Usage: bash training/measure.sh [ner] [sentiment] [targeted] [joint] [targeted-mpnet]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${NEWSLENS_DATA:-../shared/data}
@@ -10,7 +10,7 @@ NL=./target/release/newslens
 ev() { "$NL" eval "$@" --json; }
 fp32() { [ -f "training/work/$1/onnx-fp32/model.onnx" ] && echo "training/work/$1/onnx-fp32"; }
 want() { [ $# -eq 0 ] || [[ " $ALL " == *" $1 "* ]]; }
-ALL="${*:-ner sentiment targeted joint}"
+ALL="${*:-ner sentiment targeted joint targeted-mpnet}"
 # Targeted sets: their fixed test splits (NewsMTSC: devtest_rw), as in training/news_data.py.
 sets() {
   echo "\"newsmtsc_devtest_rw\": $(ev targeted "$DATA/newsmtsc/devtest_rw.jsonl" "$@")"
@@ -43,5 +43,12 @@ if want joint; then {
   if d=$(fp32 joint); then echo ", \"fp32\": {"; sets --entity-sentiment head --sentiment-model "$d"; echo "}"; fi
   echo "}"
 } > models/joint/metrics.json; fi
+# The accurate targeted model (--targeted-model models/targeted-mpnet), on the same sets.
+if want targeted-mpnet; then {
+  echo "{"; sets --targeted-model models/targeted-mpnet
+  echo ", \"persent_heldout_document\": $(ev document "$DATA/persent/dev.jsonl" --split heldout --targeted-model models/targeted-mpnet)"
+  if d=$(fp32 targets-mpnet); then echo ", \"fp32\": {"; sets --targeted-model "$d"; echo "}"; fi
+  echo "}"
+} > models/targeted-mpnet/metrics.json; fi
 for m in $ALL; do python3 -m json.tool "models/$m/metrics.json" > /dev/null; done
 echo "wrote metrics.json of: $ALL"
