@@ -9,7 +9,7 @@ never depends on the other texts of its batch. The temperature fitted on the dev
     python export.py joint      # work/joint     -> models/joint/ (sentence tone + entity head)
     python export.py targets    # work/targets   -> models/targeted/ (every mention of a sentence marked)
     python export.py targeted   # work/targeted  -> models/targeted/ (2.x: one marked mention per pass)
-    python export.py targets-mpnet  # work/targets-mpnet -> models/targeted-mpnet/ (accurate, ~4x slower)
+    python export.py targets-mpnet  # work/targets-mpnet -> models/targeted-mpnet/ (opt-in, accurate; 2.3x a default run)
 The fp32 graph stays in work/<name>/onnx-fp32/ for the int8-vs-fp32 comparison.
 """
 import argparse
