@@ -38,8 +38,10 @@ from rowwise import make_rowwise
 # chosen by 5-fold CV of the entity-tone layer on PerSenT's held-out articles; same weights).
 # targets-mpnet 4.0: the targeted recipe on all-mpnet-base-v2 (12 layers, 768 wide): the accurate
 # option (--targeted-model models/targeted-mpnet), not the default.
-VERSIONS = {"ner": "1.3.1", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.0.2", "targets": "3.1.0",
-            "targets-mpnet": "4.0.0"}
+# targets 3.2: the entity-tone layer also learns from PerSenT's training articles, cross-fitted
+# (same weights).
+VERSIONS = {"ner": "1.3.1", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.0.2", "targets": "3.2.0",
+            "targets-mpnet": "4.0.0", "targets-cf0": "3.2.0-cf0", "targets-cf1": "3.2.0-cf1"}
 SPECS = {
     "ner": {
         "loader": AutoModelForTokenClassification,
@@ -84,6 +86,11 @@ SPECS["targets"] = {"loader": None, "module": ("train_targets", "Targets"), "dst
                     "token_outputs": True,
                     "config": dict(SPECS["targeted"]["config"], task="marked-mention-classification",
                                    target_head="marker", pronoun_reach=3)}
+# Two targeted models, each trained without half of PerSenT's training articles
+# (train_targets.py --persent-leave-out): not shipped, their features of the articles they did not
+# see cross-fit the entity-tone layer (fit_entity_tone.py --crossfit). Export with --out work/crossfit.
+for _k in (0, 1):
+    SPECS[f"targets-cf{_k}"] = dict(SPECS["targets"], dst=f"targets-cf{_k}")
 SPECS["targets-mpnet"] = dict(SPECS["targets"], dst="targeted-mpnet",
                               config=dict(SPECS["targets"]["config"], name="newslens-targeted-mpnet"))
 

@@ -6,6 +6,7 @@
     python train_targets.py --teachers work/A work/B --out work/X   # distil an ensemble (see --teachers)
     python train_targets.py --encoder mpnet --epochs 2 --lr 3e-5 --out work/targets-mpnet   # teacher (41 min)
     python train_targets.py --teachers work/targets-mpnet --transfer-conll --out work/targets-kd   # its student
+    python train_targets.py --persent-leave-out 0 --out work/targets-cf0   # cross-fits the entity-tone layer
 
 Experiments, not shipped (models/targeted/README.md has the figures): all-mpnet-base-v2 (from
 PyPI, `common.teacher_model_dir`) fine-tuned the same way is a much stronger targeted model
@@ -73,9 +74,10 @@ def mark_all(text, targets):
     return [("".join(out), marks)] + (mark_all(text, rest) if rest else [])
 
 
-def examples(split, singles=False):
+def examples(split, singles=False, leave_out=None):
     """(marked text, [(opening marker char offset, label)]) per set; with `singles`, a record with
-    several targets also gives one input per target, that target alone marked."""
+    several targets also gives one input per target, that target alone marked; `leave_out` (0 or
+    1) drops that half of PerSenT's training articles (cross-fitting the entity-tone layer)."""
     sets = {}
     for name in nd.TARGETED_SETS:
         out = []
@@ -88,6 +90,8 @@ def examples(split, singles=False):
     if split == "train":
         out = []
         for art in nd.persent_articles("train"):
+            if leave_out is not None and nd.bucket(art["id"] + "#crossfit", 2) == leave_out:
+                continue
             for p in art["paragraphs"]:
                 text = p["text"].strip()
                 span = nd.find_person(text, art["target_entity"]) if text else None
@@ -225,6 +229,9 @@ def main():
                          "(no tone labels: the teachers' probabilities only)")
     ap.add_argument("--kd-weight", type=float, default=0.5,
                     help="with --teachers: the distillation term's share of a labelled target's loss")
+    ap.add_argument("--persent-leave-out", type=int, choices=[0, 1],
+                    help="train without this half of PerSenT's training articles (md5(id + '#crossfit') %% 2), "
+                         "so that newslens's features of those articles are out of sample")
     ap.add_argument("--measure", type=Path, help="no training: measure this trained model (e.g. a soup.py "
                     "average), fit its temperature on dev, write its train_metrics.json")
     args = ap.parse_args()
@@ -234,7 +241,7 @@ def main():
     torch.set_num_threads(2)
     base = teacher_model_dir() if args.encoder == "mpnet" else Path(args.encoder) if args.encoder else base_model_dir()
     tok = AutoTokenizer.from_pretrained(base)
-    train_sets = examples("train", args.singles)
+    train_sets = examples("train", args.singles, args.persent_leave_out)
     train = [e for v in train_sets.values() for e in v]
     gen = torch.Generator().manual_seed(args.seed)
     if args.limit:
