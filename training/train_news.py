@@ -101,15 +101,18 @@ def evaluate(model, sets, temperature=1.0):
     return res
 
 
-def data(task, split):
+def data(task, split, leave_out=None):
+    """Examples per set; `leave_out` (0 or 1) drops that half of PerSenT's training articles."""
+    persent = [a for a in nd.persent_articles("train")
+               if leave_out is None or nd.bucket(a["id"] + "#crossfit", 2) != leave_out]
     if task == "targeted":
         sets = {n: nd.targeted_examples(nd.targeted_records(n, split)) for n in nd.TARGETED_SETS}
         if split == "train":
-            sets["persent"] = nd.persent_paragraph_examples(nd.persent_articles("train"), targeted=True)
+            sets["persent"] = nd.persent_paragraph_examples(persent, targeted=True)
     else:
         sets = {n: nd.sentence_examples(nd.targeted_records(n, split)) for n in nd.TARGETED_SETS}
         if split == "train":
-            sets["persent"] = nd.persent_paragraph_examples(nd.persent_articles("train"), targeted=False)
+            sets["persent"] = nd.persent_paragraph_examples(persent, targeted=False)
             sets["sst2"] = read_sst(DATA / "sst2" / "train.senteval.tsv", header=False)
     return sets
 
@@ -126,13 +129,15 @@ def main():
     ap.add_argument("--out", help="folder under work/ (default: targeted or sentiment)")
     ap.add_argument("--layers", type=int, default=0,
                     help="keep this many encoder layers, evenly spaced (a smaller, faster student)")
+    ap.add_argument("--persent-leave-out", type=int, choices=[0, 1],
+                    help="train without this half of PerSenT's training articles (cross-fits the entity-tone layer)")
     ap.add_argument("--teacher", help="distil from this fine-tuned model too (half the loss: KL at T=2)")
     args = ap.parse_args()
     seed_everything(args.seed)
     torch.set_num_threads(2)
     base = base_model_dir()
     tok = AutoTokenizer.from_pretrained(base)
-    train_sets = data(args.task, "train")
+    train_sets = data(args.task, "train", args.persent_leave_out)
     train = [e for v in train_sets.values() for e in v]
     gen = torch.Generator().manual_seed(args.seed)
     if args.limit:
