@@ -10,10 +10,10 @@ two targeted models trained without half 0 / half 1 of those articles (`train_ta
 --persent-leave-out`), and each article takes the features of the model that did not see it. The
 sentence model did see T's paragraphs, so a cross-fitted layer uses targeted features only (the
 mean of the entity's sentences and the shares of negative and positive ones), not the article's
-tone.
+tone (with cross-fitted sentence models too, the article's tone added nothing: 0.488 vs 0.485).
 Method: multinomial logistic regression with balanced class weights (the goal is macro-F1 over
 negative / neutral / positive); its regularisation C is chosen by 5-fold stratified
-cross-validation over H (30 fold draws; T, when given, is always in the training folds), and the
+cross-validation over H (5 fold draws; T, when given, is always in the training folds), and the
 cross-validated macro-F1 of the chosen C is reported beside baselines on H: the mean of the
 sentences' probabilities (the layer-free rule), the article's own tone, the majority class. The
 final layer is fitted on all of H (and T) with that C.
@@ -37,7 +37,7 @@ FEATURES = ["mean_negative", "mean_neutral", "mean_positive", "min_score", "max_
             "share_negative", "share_positive", "article_negative", "article_positive", "log_sentences"]
 USED = ["mean_negative", "mean_neutral", "mean_positive", "article_negative", "article_positive"]
 # With cross-fitted training articles (538 articles instead of 229): targeted features only. Over
-# 30 fold draws on H, +0.025 macro-F1 against USED on H alone (wins 30 of 30).
+# 30 fold draws on H, +0.027 macro-F1 against USED fitted on H alone (better in 30 of 30).
 CROSSFIT_USED = ["mean_negative", "mean_neutral", "mean_positive", "share_negative", "share_positive"]
 GRID = [0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 
@@ -49,7 +49,7 @@ def found_rows(path, keep=lambda r: True):
 def crossfit_rows(f0, f1):
     """PerSenT's training articles, each with the features of the model that did not see it."""
     def half(k):
-        return lambda r: nd.persent_split(r["id"]) == "train" and nd.bucket(r["id"] + "#crossfit", 2) == k
+        return lambda r: nd.persent_split(r["id"]) == "train" and nd.crossfit_half(r["id"]) == k
     return found_rows(f0, half(0)) + found_rows(f1, half(1))
 
 

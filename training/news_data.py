@@ -37,6 +37,12 @@ def persent_split(key: str) -> str:
     return "heldout" if bucket(key, 5) in (0, 1) else "train"
 
 
+def crossfit_half(key: str) -> int:
+    """Which half (0 or 1) of PerSenT's training articles an article is in, for cross-fitting the
+    entity-tone layer (models trained with --persent-leave-out K never see half K)."""
+    return bucket(key + "#crossfit", 2)
+
+
 def mark(text, start, end):
     return text[:start] + MARK_OPEN + text[start:end] + MARK_CLOSE + text[end:]
 

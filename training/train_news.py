@@ -104,7 +104,7 @@ def evaluate(model, sets, temperature=1.0):
 def data(task, split, leave_out=None):
     """Examples per set; `leave_out` (0 or 1) drops that half of PerSenT's training articles."""
     persent = [a for a in nd.persent_articles("train")
-               if leave_out is None or nd.bucket(a["id"] + "#crossfit", 2) != leave_out]
+               if leave_out is None or nd.crossfit_half(a["id"]) != leave_out]
     if task == "targeted":
         sets = {n: nd.targeted_examples(nd.targeted_records(n, split)) for n in nd.TARGETED_SETS}
         if split == "train":

@@ -90,7 +90,7 @@ def examples(split, singles=False, leave_out=None):
     if split == "train":
         out = []
         for art in nd.persent_articles("train"):
-            if leave_out is not None and nd.bucket(art["id"] + "#crossfit", 2) == leave_out:
+            if leave_out is not None and nd.crossfit_half(art["id"]) == leave_out:
                 continue
             for p in art["paragraphs"]:
                 text = p["text"].strip()
@@ -230,7 +230,7 @@ def main():
     ap.add_argument("--kd-weight", type=float, default=0.5,
                     help="with --teachers: the distillation term's share of a labelled target's loss")
     ap.add_argument("--persent-leave-out", type=int, choices=[0, 1],
-                    help="train without this half of PerSenT's training articles (md5(id + '#crossfit') %% 2), "
+                    help="train without this half of PerSenT's training articles (news_data.crossfit_half), "
                          "so that newslens's features of those articles are out of sample")
     ap.add_argument("--measure", type=Path, help="no training: measure this trained model (e.g. a soup.py "
                     "average), fit its temperature on dev, write its train_metrics.json")
