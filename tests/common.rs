@@ -76,6 +76,18 @@ pub fn required_data() -> PathBuf {
     shared_data().expect("../shared/data is absent: this test needs it (set NEWSLENS_DATA)")
 }
 
+/// `models/targeted-mpnet`, the accurate targeted model that is built, not shipped (`bash
+/// training/build_targeted_mpnet.sh`), for a test marked `#[ignore]` that `make test` runs once it
+/// is built: panics with a clear message when it is absent.
+pub fn accurate_model() -> PathBuf {
+    let dir = root().join("models/targeted-mpnet");
+    assert!(
+        dir.join("model.onnx").is_file(),
+        "models/targeted-mpnet is absent: build it with bash training/build_targeted_mpnet.sh"
+    );
+    dir
+}
+
 /// `../shared/data`, or None (with a message) when it is absent.
 pub fn shared_data() -> Option<PathBuf> {
     let dir = std::env::var_os("NEWSLENS_DATA")

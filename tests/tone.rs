@@ -208,12 +208,13 @@ fn a_persons_tone_reads_the_sentences_that_call_them_he_or_she() {
 }
 
 #[test]
+#[ignore = "needs models/targeted-mpnet (bash training/build_targeted_mpnet.sh): `make test` runs it once built"]
 fn the_accurate_targeted_model_reads_a_known_miss_of_the_default_one() {
     // The default model's card lists this sentence as a weak spot (it reads Siemens as negative,
     // the tone of the second half); the accurate model reads each company's own tone.
     let text = "Investors applauded Siemens for its record profits, but regulators fined \
                 Volkswagen for cheating.";
-    let model = root().join("models/targeted-mpnet");
+    let model = accurate_model();
     let a = annotate_texts_with(&[text], &["--targeted-model", model.to_str().unwrap()]);
     assert!(a[0]["meta"]["models"]["targeted"]
         .as_str()

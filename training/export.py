@@ -9,7 +9,7 @@ never depends on the other texts of its batch. The temperature fitted on the dev
     python export.py joint      # work/joint     -> models/joint/ (sentence tone + entity head)
     python export.py targets    # work/targets   -> models/targeted/ (every mention of a sentence marked)
     python export.py targeted   # work/targeted  -> models/targeted/ (2.x: one marked mention per pass)
-    python export.py targets-mpnet  # work/targets-mpnet -> models/targeted-mpnet/ (opt-in, accurate; 2.3x a default run)
+    python export.py targets-mpnet  # work/targets-mpnet -> models/targeted-mpnet/ (accurate, not shipped: 110 MB)
 The fp32 graph stays in work/<name>/onnx-fp32/ for the int8-vs-fp32 comparison.
 """
 import argparse
@@ -37,7 +37,7 @@ from rowwise import make_rowwise
 # targets 3.1: a person's tone also reads the sentences that call them "he"/"she" (pronoun_reach,
 # chosen by 5-fold CV of the entity-tone layer on PerSenT's held-out articles; same weights).
 # targets-mpnet 4.0: the targeted recipe on all-mpnet-base-v2 (12 layers, 768 wide): the accurate
-# option (--targeted-model models/targeted-mpnet), not the default.
+# option, built by build_targeted_mpnet.sh and not shipped (110 MB; docs/targeted-mpnet.md).
 # targets 3.2: the entity-tone layer also learns from PerSenT's training articles, cross-fitted
 # (same weights).
 VERSIONS = {"ner": "1.3.1", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.0.2", "targets": "3.2.0",
