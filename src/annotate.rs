@@ -158,11 +158,17 @@ impl Pipeline {
         Models {
             ner: self.ner.model().config.id(),
             sentiment: self.sentiment.model().config.id(),
-            targeted: match self.entity_sentiment {
-                EntitySentiment::Targeted => Some(self.targeted().model().config.id()),
-                EntitySentiment::Head => Some(self.sentiment.model().config.id()),
-                EntitySentiment::Sentence => None,
-            },
+            targeted: self.entity_tone_model().map(|m| m.model().config.id()),
+        }
+    }
+
+    /// The model behind entity tone: the targeted model, the joint model's entity head, or none
+    /// (the mean of the sentences' own tone).
+    fn entity_tone_model(&self) -> Option<&SentimentModel> {
+        match self.entity_sentiment {
+            EntitySentiment::Targeted => Some(self.targeted()),
+            EntitySentiment::Head => Some(&self.sentiment),
+            EntitySentiment::Sentence => None,
         }
     }
 
@@ -262,12 +268,9 @@ impl Pipeline {
             .collect();
 
         // The sentences that name a person only by pronoun, when the entity-tone model reads them.
-        let tone_model = match self.entity_sentiment {
-            EntitySentiment::Targeted => Some(self.targeted()),
-            EntitySentiment::Head => Some(&self.sentiment),
-            EntitySentiment::Sentence => None,
-        };
-        let reach = tone_model.and_then(|m| m.model().config.pronoun_reach);
+        let reach = self
+            .entity_tone_model()
+            .and_then(|m| m.model().config.pronoun_reach);
         let pronouns: Vec<Vec<(usize, usize, Span)>> = docs
             .iter()
             .enumerate()
@@ -365,11 +368,9 @@ impl Pipeline {
                 EntitySentiment::Sentence => "sentence".into(),
             },
         };
-        let layer = match self.entity_sentiment {
-            EntitySentiment::Targeted => self.targeted().model().config.entity_tone.as_ref(),
-            EntitySentiment::Head => self.sentiment.model().config.entity_tone.as_ref(),
-            EntitySentiment::Sentence => None,
-        };
+        let layer = self
+            .entity_tone_model()
+            .and_then(|m| m.model().config.entity_tone.as_ref());
         let out = docs
             .into_par_iter()
             .zip(sentence_parts)

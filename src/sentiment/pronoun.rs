@@ -5,6 +5,8 @@
 //! last before it, if that person was named at most `reach` sentences earlier. Only sentences
 //! that do not name the person themselves are added, once each, at their first such pronoun.
 
+use std::collections::HashSet;
+
 use crate::text::Span;
 
 /// Pronouns that can stand for one person.
@@ -36,6 +38,8 @@ pub fn pronoun_mentions(
     }
     let mut named: Vec<Named> = named.to_vec();
     named.sort_by_key(|n| (n.span.start, n.span.end));
+    // (entity, sentence) pairs that need no pronoun: named there, or already given one.
+    let mut taken: HashSet<(usize, usize)> = named.iter().map(|n| (n.entity, n.sentence)).collect();
     let mut out: Vec<(usize, usize, Span)> = Vec::new();
     for (s, sentence) in sentences.iter().enumerate() {
         for word in words(text, *sentence) {
@@ -50,11 +54,7 @@ pub fn pronoun_mentions(
             if last.span.end > word.start || s.saturating_sub(last.sentence) > reach {
                 continue;
             }
-            let named_here = named
-                .iter()
-                .any(|n| n.entity == last.entity && n.sentence == s);
-            let counted = out.iter().any(|&(e, t, _)| e == last.entity && t == s);
-            if !named_here && !counted {
+            if taken.insert((last.entity, s)) {
                 out.push((last.entity, s, word));
             }
         }
