@@ -43,6 +43,19 @@ def crossfit_half(key: str) -> int:
     return bucket(key + "#crossfit", 2)
 
 
+BBC_BENCHMARK_ARTICLES = 300
+
+
+def write_bbc_transfer_input(path):
+    """The BBC articles (news_corpus) after the first 300 (bench/bench.py's subset) as newslens
+    input JSONL {id, text}: unlabelled text for distilling the targeted model."""
+    recs = read_jsonl(DATA / "news_corpus" / "bbc_news_2225.jsonl")[BBC_BENCHMARK_ARTICLES:]
+    with open(path, "w", encoding="utf-8") as f:
+        for r in recs:
+            f.write(json.dumps({"id": r["id"], "text": r["text"]}) + "\n")
+    print(f"{len(recs)} BBC articles -> {path}")
+
+
 def mark(text, start, end):
     return text[:start] + MARK_OPEN + text[start:end] + MARK_CLOSE + text[end:]
 

