@@ -156,9 +156,21 @@ fn the_default_entity_tone_tells_the_entities_of_one_sentence_apart() {
     // One sentence, two entities with opposite tone, in both orders: the targeted model marks
     // both and reads each at its own marker (how often it gets such sentences right is measured
     // by `eval targeted`'s `mixed` figures in models/targeted/metrics.json).
+    // The Siemens sentence was a known miss of targeted 3.2 (Siemens read negative, the tone of
+    // the second half); 3.3, distilled from the accurate model, reads it right.
+    let pairs = [
+        ("Anna Berg", "Tom Hale"),
+        ("Anna Berg", "Tom Hale"),
+        ("Siemens", "Volkswagen"),
+        ("Siemens", "Volkswagen"),
+    ];
     let texts = [
         "Judges praised Anna Berg for her courage, while Tom Hale was convicted of fraud.",
         "Tom Hale was convicted of fraud, while judges praised Anna Berg for her courage.",
+        "Investors applauded Siemens for its record profits, but regulators fined Volkswagen for \
+         cheating.",
+        "Regulators fined Volkswagen for cheating, but investors applauded Siemens for its record \
+         profits.",
     ];
     let a = annotate_texts(&texts);
     let score = |a: &Value, name: &str| -> f64 {
@@ -168,8 +180,12 @@ fn the_default_entity_tone_tells_the_entities_of_one_sentence_apart() {
     };
     for (i, text) in texts.iter().enumerate() {
         assert_eq!(a[i]["meta"]["entity_sentiment"], "targeted");
-        let (good, bad) = (score(&a[i], "Anna Berg"), score(&a[i], "Tom Hale"));
-        assert!(good > 0.2 && bad < -0.2, "{text}: Berg {good} / Hale {bad}");
+        let (praised, condemned) = pairs[i];
+        let (good, bad) = (score(&a[i], praised), score(&a[i], condemned));
+        assert!(
+            good > 0.2 && bad < -0.2,
+            "{text}: {praised} {good} / {condemned} {bad}"
+        );
     }
 }
 
@@ -209,9 +225,9 @@ fn a_persons_tone_reads_the_sentences_that_call_them_he_or_she() {
 
 #[test]
 #[ignore = "needs models/targeted-mpnet (bash training/build_targeted_mpnet.sh): `make test` runs it once built"]
-fn the_accurate_targeted_model_reads_a_known_miss_of_the_default_one() {
-    // The default model's card lists this sentence as a weak spot (it reads Siemens as negative,
-    // the tone of the second half); the accurate model reads each company's own tone.
+fn the_accurate_targeted_model_reads_each_companys_own_tone() {
+    // Targeted 3.2 read Siemens as negative here (the tone of the second half); the accurate
+    // model, 3.3's teacher, reads each company's own tone, and surely (beyond 0.5 each way).
     let text = "Investors applauded Siemens for its record profits, but regulators fined \
                 Volkswagen for cheating.";
     let model = accurate_model();
