@@ -29,6 +29,7 @@ main person. Targets that overlap an earlier target of the same record are left 
 temperature is fitted on the dev splits.
 """
 import argparse
+import hashlib
 import json
 import math
 import time
@@ -223,9 +224,11 @@ def teacher(src):
 
 def teacher_probs(src, raw, t=2.0):
     """{(marked text, marker offset): probabilities at temperature t} of one teacher over `raw`.
-    Kept in work/teacher_cache (per teacher folder and t), so that runs sharing inputs (the
-    cross-fitting models) compute each input once."""
-    cache = WORK / "teacher_cache" / f"{Path(src).resolve().name}-t{t}.pt"
+    Kept in work/teacher_cache (per teacher weights and t: a rebuilt teacher starts afresh), so
+    that runs sharing inputs (the cross-fitting models) compute each input once."""
+    weights = src / "model.onnx" if (src / "model.onnx").exists() else src / "model.safetensors"
+    digest = hashlib.md5(weights.read_bytes()).hexdigest()[:12]
+    cache = WORK / "teacher_cache" / f"{Path(src).resolve().name}-{digest}-t{t}.pt"
     known = torch.load(cache) if cache.exists() else {}
     todo = [ex for ex in raw if any((ex[0], pos) not in known for pos, _ in ex[1])]
     if todo:
