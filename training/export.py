@@ -40,7 +40,8 @@ from rowwise import make_rowwise
 # option, built by build_targeted_mpnet.sh and not shipped (110 MB; docs/targeted-mpnet.md).
 # targets 3.2: the entity-tone layer also learns from PerSenT's training articles, cross-fitted
 # (same weights). targets 3.3: distilled from targets-mpnet, also on CoNLL and BBC sentences.
-VERSIONS = {"ner": "1.3.1", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.0.2", "targets": "3.3.0",
+# joint 3.1: its entity head distilled from targets-mpnet, also on BBC sentences.
+VERSIONS = {"ner": "1.3.1", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.1.0", "targets": "3.3.0",
             "targets-mpnet": "4.0.0", "targets-cf0": "3.3.0-cf0", "targets-cf1": "3.3.0-cf1",
             "sentiment-cf0": "2.0.2-cf0", "sentiment-cf1": "2.0.2-cf1"}
 SPECS = {

@@ -30,8 +30,10 @@ for k in 0 1; do
   "$VENV/bin/python" train_targets.py --epochs 3 $KD --persent-leave-out $k --out work/targets-cf$k 2>&1 | tee work/targets-cf$k.log
 done
 "$VENV/bin/python" train_news.py --task sentence --epochs 3 2>&1 | tee work/sentiment.log
-# The joint model (--entity-sentiment head) continues from the sentence model.
-"$VENV/bin/python" train_joint.py --init work/sentiment --epochs 3 2>&1 | tee work/joint.log
+# The joint model (--entity-sentiment head) continues from the sentence model; its entity head
+# learns from the same teacher, also on 12,000 of the BBC sentences.
+"$VENV/bin/python" train_joint.py --init work/sentiment --epochs 3 --teacher ../models/targeted-mpnet \
+  --transfer-news work/bbc_transfer.jsonl --transfer-limit 12000 2>&1 | tee work/joint.log
 "$VENV/bin/python" export.py sentiment targets joint 2>&1 | tee -a work/export.log
 "$VENV/bin/python" export.py targets-cf0 targets-cf1 --out work/crossfit 2>&1 | tee -a work/export.log
 # The entity-tone layer: features of PerSenT's held-out articles from the new models, then the fit.

@@ -1,6 +1,8 @@
 """One encoder pass per sentence for sentence tone AND the tone towards every entity in it.
 
-    python train_joint.py [--init work/sentiment] [--epochs 2]   # -> work/joint
+    python train_joint.py --init work/sentiment --epochs 3 --teacher ../models/targeted-mpnet \
+        --transfer-news work/bbc_transfer.jsonl --transfer-limit 12000   # -> work/joint (3.1, train_all.sh)
+    python train_joint.py --init work/sentiment --epochs 3   # 3.0: the labelled sets only
 
 The graph has two heads over all-MiniLM-L6-v2 (fine-tuned):
 - `logits` [batch, 3]: the sentence's tone (pooler + linear, as BertForSequenceClassification);
@@ -12,6 +14,10 @@ The graph has two heads over all-MiniLM-L6-v2 (fine-tuned):
 Data and splits as train_news.py (news_data.py): the targeted sets give target labels and, where
 their targets agree, a sentence label; PerSenT paragraphs (train articles) give both towards the
 main person; SST-2 gives sentence labels. Temperatures for both heads are fitted on dev.
+With --teacher (3.1), the entity head also learns the accurate targeted model's probabilities
+(T=2; half of a labelled target's loss, as train_targets.py distils), and with --transfer-news
+from BBC sentences that name entities (the teacher's probabilities only; the sentence head learns
+nothing from them). The teacher's probabilities come from train_targets.py's cache.
 """
 import argparse
 import math
@@ -80,18 +86,36 @@ def examples(split):
     return sets
 
 
-def encode(tok, exs):
-    """Token ids, and each target as (token indices, label); targets cut off by truncation drop."""
+def encode(tok, exs, soft=None):
+    """Token ids, and each target as (token indices, label, teacher probabilities or None);
+    targets cut off by truncation drop. `soft`: per example, per target, probabilities or None."""
     out = []
-    for text, y, targets in exs:
+    for n, (text, y, targets) in enumerate(exs):
         e = tok(text, truncation=True, max_length=MAX_LEN, return_offsets_mapping=True)
         spans = []
-        for s, t_end, label in targets:
+        for k, (s, t_end, label) in enumerate(targets):
             idx = [i for i, (a, b) in enumerate(e["offset_mapping"]) if b > a and a < t_end and b > s]
-            if idx:
-                spans.append((idx, label))
+            p = soft[n][k] if soft else None
+            if idx and (label >= 0 or p is not None):
+                spans.append((idx, label, p))
         if y >= 0 or spans:
             out.append((e["input_ids"], y, spans))
+    return out
+
+
+def teacher_soft(teacher, exs, t=2.0):
+    """Per example, per target, the targeted teacher's probabilities at temperature t (the
+    example's targets all marked, as train_targets.py marks them), or None where it lost them."""
+    from train_targets import mark_all, teacher_probs
+    marked = [mark_all(text, [(s, e, k) for k, (s, e, _) in enumerate(targets)]) for text, _, targets in exs]
+    probs = teacher_probs(teacher, [m for ms in marked for m in ms], t)
+    out = []
+    for (_, _, targets), ms in zip(exs, marked):
+        row = [None] * len(targets)
+        for text, marks in ms:
+            for pos, k in marks:
+                row[k] = probs.get((text, pos))
+        out.append(row)
     return out
 
 
@@ -102,18 +126,20 @@ def batches(enc, size, gen=None):
         ids, att = padded([e[0] for e in chunk])
         n = ids.shape[1]
         # Target pooling matrix: one row per target, averaging its tokens of its row.
-        rows, cols, vals, tgt_y = [], [], [], []
+        rows, cols, vals, tgt_y, tgt_p = [], [], [], [], []
         for r, (_, _, spans) in enumerate(chunk):
-            for idx, label in spans:
+            for idx, label, p in spans:
                 k = len(tgt_y)
                 for i in idx:
                     rows.append(k)
                     cols.append(r * n + i)
                     vals.append(1.0 / len(idx))
                 tgt_y.append(label)
+                tgt_p.append(p if p is not None else torch.full((3,), float("nan")))
         pool = torch.sparse_coo_tensor([rows, cols], vals, (len(tgt_y), len(chunk) * n)).to_dense() \
             if tgt_y else torch.zeros(0, len(chunk) * n)
-        yield g, ids, att, torch.tensor([e[1] for e in chunk]), pool, torch.tensor(tgt_y, dtype=torch.long)
+        soft = torch.stack(tgt_p) if tgt_p else torch.zeros(0, 3)
+        yield g, ids, att, torch.tensor([e[1] for e in chunk]), pool, torch.tensor(tgt_y, dtype=torch.long), soft
 
 
 def outputs(model, enc):
@@ -121,7 +147,7 @@ def outputs(model, enc):
     model.eval()
     s_lg, s_y, t_lg, t_y = [], [], [], []
     with torch.no_grad():
-        for _, ids, att, y, pool, ty in batches(enc, 64):
+        for _, ids, att, y, pool, ty, _ in batches(enc, 64):
             lg, tok = model(ids, att, torch.zeros_like(ids))
             keep = y >= 0
             s_lg.append(lg[keep].float())
@@ -161,6 +187,13 @@ def main():
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="use only N training examples (smoke test)")
     ap.add_argument("--out", type=Path, default=WORK / "joint")
+    ap.add_argument("--teacher", type=Path,
+                    help="a targeted teacher (e.g. ../models/targeted-mpnet): its probabilities (T=2) are half "
+                         "the entity head's loss on labelled targets (distillation)")
+    ap.add_argument("--transfer-news", type=Path,
+                    help="with --teacher: also the sentences of this newslens annotations JSONL that name "
+                         "entities (no labels: the teacher's probabilities only), as train_targets.py")
+    ap.add_argument("--transfer-limit", type=int, default=0, help="use only the first N transfer sentences")
     args = ap.parse_args()
     seed_everything(args.seed)
     torch.set_num_threads(2)
@@ -171,7 +204,13 @@ def main():
     gen = torch.Generator().manual_seed(args.seed)
     if args.limit:
         train = [train[i] for i in torch.randperm(len(train), generator=gen)[:args.limit].tolist()]
-    train = encode(tok, train)
+    if args.transfer_news:
+        from train_targets import news_sentences
+        transfer = news_sentences(args.transfer_news)
+        transfer = transfer[:args.transfer_limit] if args.transfer_limit else transfer
+        train_sets["news_transfer"] = transfer
+        train = train + transfer
+    train = encode(tok, train, teacher_soft(args.teacher, train) if args.teacher else None)
     print("train", {k: len(v) for k, v in train_sets.items()}, "encoded", len(train),
           "targets", sum(len(e[2]) for e in train), flush=True)
     dev = {f"{k}_dev": encode(tok, v) for k, v in examples("dev").items()}
@@ -192,7 +231,7 @@ def main():
     ce = nn.CrossEntropyLoss()
     step, t0 = 0, time.time()
     for ep in range(args.epochs):
-        for _, ids, att, y, pool, ty in batches(train, args.batch, gen):
+        for _, ids, att, y, pool, ty, soft in batches(train, args.batch, gen):
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 lg, tok_lg = model(ids, att, torch.zeros_like(ids))
             keep = y >= 0
@@ -200,7 +239,17 @@ def main():
             if keep.any():
                 loss = loss + ce(lg[keep].float(), y[keep])
             if len(ty):
-                loss = loss + ce(pool @ tok_lg.reshape(-1, 3).float(), ty)
+                t_lg = pool @ tok_lg.reshape(-1, 3).float()
+                labelled, taught = ty >= 0, ~soft.isnan().any(-1)
+                if not args.teacher:
+                    loss = loss + ce(t_lg, ty)
+                else:
+                    # Labelled targets: half CE, half KD (T=2, x4); teacher-only targets: KD only.
+                    kd = nn.functional.kl_div((t_lg / 2).log_softmax(-1), soft.nan_to_num(1 / 3),
+                                              reduction="none").sum(-1) * 4
+                    ce_t = nn.functional.cross_entropy(t_lg, ty.clamp(min=0), reduction="none")
+                    per = torch.where(labelled & taught, 0.5 * ce_t + 0.5 * kd, torch.where(labelled, ce_t, kd))
+                    loss = loss + per.mean()
             step += 1
             train_step(model, opt, sched, loss, step, steps, ep + 1, t0)
         print(f"epoch {ep+1} dev {evaluate(model, dev)}", flush=True)

@@ -141,6 +141,12 @@ def news_transfer(path, min_chars=30):
     (`newslens annotate ... --entity-sentiment sentence`, e.g. on BBC articles) that name an
     entity, each entity's first mention in the sentence marked as newslens marks it, as
     (marked text, [(marker offset, -1)])."""
+    return [m for text, _, targets in news_sentences(path, min_chars) for m in mark_all(text, targets)]
+
+
+def news_sentences(path, min_chars=30):
+    """The sentences of a newslens annotations JSONL that name an entity, as (sentence text, -1,
+    [(start, end, -1)] per entity: its first mention in the sentence))."""
     out = []
     for line in open(path, encoding="utf-8"):
         rec = json.loads(line)
@@ -159,7 +165,8 @@ def news_transfer(path, min_chars=30):
                 continue
             at = sent["start"]
             ts = [(a - at, b - at, -1) for a, b in spans if a >= at and b - at <= len(sent["text"])]
-            out.extend(mark_all(sent["text"], ts))
+            if ts:
+                out.append((sent["text"], -1, ts))
     return out
 
 
