@@ -33,6 +33,7 @@ from common import (HeadedBert, DATA, WORK, base_model_dir, length_groups, linea
                     train_step, write_json)
 from train_news import ece, fit_temperature, macro_f1
 from train_sentiment import read_sst
+from train_targets import mark_all, news_sentences, teacher_probs
 
 MAX_LEN = 128
 
@@ -106,7 +107,6 @@ def encode(tok, exs, soft=None):
 def teacher_soft(teacher, exs, t=2.0):
     """Per example, per target, the targeted teacher's probabilities at temperature t (the
     example's targets all marked, as train_targets.py marks them), or None where it lost them."""
-    from train_targets import mark_all, teacher_probs
     marked = [mark_all(text, [(s, e, k) for k, (s, e, _) in enumerate(targets)]) for text, _, targets in exs]
     probs = teacher_probs(teacher, [m for ms in marked for m in ms], t)
     out = []
@@ -205,7 +205,6 @@ def main():
     if args.limit:
         train = [train[i] for i in torch.randperm(len(train), generator=gen)[:args.limit].tolist()]
     if args.transfer_news:
-        from train_targets import news_sentences
         transfer = news_sentences(args.transfer_news)
         transfer = transfer[:args.transfer_limit] if args.transfer_limit else transfer
         train_sets["news_transfer"] = transfer
