@@ -12,14 +12,14 @@ run: build
 	./target/release/newslens annotate corpus/ -o output/annotations.jsonl
 	./target/release/newslens report output/annotations.jsonl -o output/report/
 
-# Tests that need ../shared/data, Chromium or the built (not shipped) models/targeted-mpnet are
+# Tests that need ../shared/data, Chromium or the built (not shipped) built/targeted-mpnet are
 # #[ignore]d in a plain `cargo test`; here they run
 # whenever what they need is present, and the lines below say so when it is not.
 test: setup browser spark tools
 	cargo test --release
 	@if [ -d "$${NEWSLENS_DATA:-../shared/data}" ]; then cargo test --release --test eval -- --ignored --skip accurate; \
 	  else echo "SKIPPED: tests/eval.rs (../shared/data is absent)"; fi
-	@if [ -f models/targeted-mpnet/model.onnx ]; then cargo test --release --test determinism --test tone -- --ignored accurate; \
+	@if [ -f built/targeted-mpnet/model.onnx ]; then cargo test --release --test determinism --test tone -- --ignored accurate; \
 	  if [ -d "$${NEWSLENS_DATA:-../shared/data}" ]; then cargo test --release --test eval -- --ignored accurate; fi; \
 	  else echo "SKIPPED: the accurate targeted model's tests (not shipped; build it with bash training/build_targeted_mpnet.sh)"; fi
 	@if command -v chromium >/dev/null; then cargo test --release --test report -- --ignored html_page_renders_in_chromium; \

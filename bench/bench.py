@@ -279,9 +279,9 @@ def main():
             "ort-python": [sys.executable, __file__, "--peer", "ort", "--input", str(inp), "--output", str(tmp / "ort.jsonl"),
                            "--threads", str(args.threads)],
         }
-        accurate = ROOT / "models" / "targeted-mpnet"  # built by training/build_targeted_mpnet.sh, not shipped
+        accurate = ROOT / "built" / "targeted-mpnet"  # built by training/build_targeted_mpnet.sh, not shipped
         if (accurate / "model.onnx").exists():
-            runs["newslens --targeted-model models/targeted-mpnet (accurate)"] = nl + [
+            runs["newslens --targeted-model built/targeted-mpnet (accurate)"] = nl + [
                 "-o", str(tmp / "nlm.jsonl"), "--quiet", "--targeted-model", str(accurate)]
         # Interleaved rounds; each system's median wall is reported with its range (the Python
         # peer's own speed varies run to run by up to a third on this machine).

@@ -76,14 +76,14 @@ pub fn required_data() -> PathBuf {
     shared_data().expect("../shared/data is absent: this test needs it (set NEWSLENS_DATA)")
 }
 
-/// `models/targeted-mpnet`, the accurate targeted model that is built, not shipped (`bash
+/// `built/targeted-mpnet`, the accurate targeted model that is built, not shipped (`bash
 /// training/build_targeted_mpnet.sh`), for a test marked `#[ignore]` that `make test` runs once it
 /// is built: panics with a clear message when it is absent.
 pub fn accurate_model() -> PathBuf {
-    let dir = root().join("models/targeted-mpnet");
+    let dir = root().join("built/targeted-mpnet");
     assert!(
         dir.join("model.onnx").is_file(),
-        "models/targeted-mpnet is absent: build it with bash training/build_targeted_mpnet.sh"
+        "built/targeted-mpnet is absent: build it with bash training/build_targeted_mpnet.sh"
     );
     dir
 }

@@ -166,7 +166,7 @@ fn the_fast_entity_head_gives_the_same_records_whatever_the_batching() {
 }
 
 #[test]
-#[ignore = "needs models/targeted-mpnet (bash training/build_targeted_mpnet.sh): `make test` runs it once built"]
+#[ignore = "needs built/targeted-mpnet (bash training/build_targeted_mpnet.sh): `make test` runs it once built"]
 fn the_accurate_targeted_model_gives_the_same_records_whatever_the_batching() {
     let model = accurate_model();
     same_records_whatever_the_batching(

@@ -224,7 +224,7 @@ fn a_persons_tone_reads_the_sentences_that_call_them_he_or_she() {
 }
 
 #[test]
-#[ignore = "needs models/targeted-mpnet (bash training/build_targeted_mpnet.sh): `make test` runs it once built"]
+#[ignore = "needs built/targeted-mpnet (bash training/build_targeted_mpnet.sh): `make test` runs it once built"]
 fn the_accurate_targeted_model_reads_each_companys_own_tone() {
     // Targeted 3.2 read Siemens as negative here (the tone of the second half); the accurate
     // model, 3.3's teacher, reads each company's own tone, and surely (beyond 0.5 each way).

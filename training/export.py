@@ -9,7 +9,7 @@ never depends on the other texts of its batch. The temperature fitted on the dev
     python export.py joint      # work/joint     -> models/joint/ (sentence tone + entity head)
     python export.py targets    # work/targets   -> models/targeted/ (every mention of a sentence marked)
     python export.py targeted   # work/targeted  -> models/targeted/ (2.x: one marked mention per pass)
-    python export.py targets-mpnet  # work/targets-mpnet -> models/targeted-mpnet/ (accurate, not shipped: 110 MB)
+    python export.py targets-mpnet  # work/targets-mpnet -> built/targeted-mpnet/ (accurate, not shipped: 110 MB)
 The fp32 graph stays in work/<name>/onnx-fp32/ for the int8-vs-fp32 comparison.
 """
 import argparse
@@ -37,7 +37,7 @@ from rowwise import make_rowwise
 # targets 3.1: a person's tone also reads the sentences that call them "he"/"she" (pronoun_reach,
 # chosen by 5-fold CV of the entity-tone layer on PerSenT's held-out articles; same weights).
 # targets-mpnet 4.0: the targeted recipe on all-mpnet-base-v2 (12 layers, 768 wide): the accurate
-# option, built by build_targeted_mpnet.sh and not shipped (110 MB; docs/targeted-mpnet.md).
+# option, built by build_targeted_mpnet.sh into built/, not shipped (110 MB; docs/targeted-mpnet.md).
 # targets 3.2: the entity-tone layer also learns from PerSenT's training articles, cross-fitted
 # (same weights). targets 3.3: distilled from targets-mpnet, also on CoNLL and BBC sentences.
 # joint 3.1: its entity head distilled from targets-mpnet, also on BBC sentences.
@@ -96,12 +96,13 @@ SPECS["targets"] = {"loader": None, "module": ("train_targets", "Targets"), "dst
 for _k in (0, 1):
     SPECS[f"targets-cf{_k}"] = dict(SPECS["targets"], dst=f"targets-cf{_k}")
     SPECS[f"sentiment-cf{_k}"] = dict(SPECS["sentiment"], dst=f"sentiment-cf{_k}")
-SPECS["targets-mpnet"] = dict(SPECS["targets"], dst="targeted-mpnet",
+SPECS["targets-mpnet"] = dict(SPECS["targets"], dst="targeted-mpnet", root=MODELS.parent / "built",
                               config=dict(SPECS["targets"]["config"], name="newslens-targeted-mpnet"))
 
 
-def export(name, out_root=MODELS, quantize=True):
+def export(name, out_root=None, quantize=True):
     spec = SPECS[name]
+    out_root = out_root or spec.get("root", MODELS)
     src = WORK / name
     if spec["loader"] is None:
         import importlib
@@ -155,7 +156,7 @@ def export(name, out_root=MODELS, quantize=True):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("names", nargs="+", choices=sorted(SPECS))
-    ap.add_argument("--out", type=Path, default=MODELS, help="where model folders go (default: models/)")
+    ap.add_argument("--out", type=Path, help="where model folders go (default: models/; built/ for targets-mpnet)")
     args = ap.parse_args()
     for n in args.names:
         export(n, args.out)

@@ -44,12 +44,12 @@ if want joint; then {
   if d=$(fp32 joint); then echo ", \"fp32\": {"; sets --entity-sentiment head --sentiment-model "$d"; echo "}"; fi
   echo "}"
 } > models/joint/metrics.json; fi
-# The accurate targeted model (not shipped; --targeted-model models/targeted-mpnet), on the same sets.
+# The accurate targeted model (not shipped; --targeted-model built/targeted-mpnet), on the same sets.
 if want targeted-mpnet; then {
-  echo "{"; sets --targeted-model models/targeted-mpnet
-  echo ", \"persent_heldout_document\": $(ev document "$DATA/persent/dev.jsonl" --split heldout --targeted-model models/targeted-mpnet)"
+  echo "{"; sets --targeted-model built/targeted-mpnet
+  echo ", \"persent_heldout_document\": $(ev document "$DATA/persent/dev.jsonl" --split heldout --targeted-model built/targeted-mpnet)"
   if d=$(fp32 targets-mpnet); then echo ", \"fp32\": {"; sets --targeted-model "$d"; echo "}"; fi
   echo "}"
-} > models/targeted-mpnet/metrics.json; fi
-for m in $ALL; do python3 -m json.tool "models/$m/metrics.json" > /dev/null; done
+} > built/targeted-mpnet/metrics.json; fi
+for m in $ALL; do d=models; [ "$m" = targeted-mpnet ] && d=built; python3 -m json.tool "$d/$m/metrics.json" > /dev/null; done
 echo "wrote metrics.json of: $ALL"

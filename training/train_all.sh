@@ -2,7 +2,7 @@
 # Retrain every shipped model from scratch (fixed seeds) and write models/. CPU only.
 # Usage: bash training/train_all.sh      (logs in training/work/*.log; about four hours on 2 cores)
 # The targeted model is distilled from the accurate one (not shipped), which build_targeted_mpnet.sh
-# builds first when models/targeted-mpnet is not there (about 45 min).
+# builds first when built/targeted-mpnet is not there (about 45 min).
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${NEWSLENS_TRAIN_VENV:-work/venv}
@@ -18,11 +18,11 @@ mkdir -p work
 # learns from the labelled sets and from the accurate model's probabilities (its teacher) on them,
 # on CoNLL-2003 train sentences and on the sentences of BBC articles that name an entity, marked
 # as newslens marks them (the first 300 articles, the benchmark's, left out).
-[ -f ../models/targeted-mpnet/model.onnx ] || bash build_targeted_mpnet.sh
+[ -f ../built/targeted-mpnet/model.onnx ] || bash build_targeted_mpnet.sh
 "$VENV/bin/python" -c 'import news_data; news_data.write_bbc_transfer_input("work/bbc_transfer_in.jsonl")'
 (cd .. && make -s build && ./target/release/newslens annotate training/work/bbc_transfer_in.jsonl \
    --entity-sentiment sentence -o training/work/bbc_transfer.jsonl)
-KD="--teachers ../models/targeted-mpnet --transfer-conll --transfer-news work/bbc_transfer.jsonl"
+KD="--teachers ../built/targeted-mpnet --transfer-conll --transfer-news work/bbc_transfer.jsonl"
 "$VENV/bin/python" train_targets.py --epochs 3 $KD 2>&1 | tee work/targets.log
 # Two more, each without half of PerSenT's training articles: their features of the half they did
 # not see cross-fit the entity-tone layer (not shipped; 25 min each).
@@ -32,7 +32,7 @@ done
 "$VENV/bin/python" train_news.py --task sentence --epochs 3 2>&1 | tee work/sentiment.log
 # The joint model (--entity-sentiment head) continues from the sentence model; its entity head
 # learns from the same teacher, also on 12,000 of the BBC sentences.
-"$VENV/bin/python" train_joint.py --init work/sentiment --epochs 3 --teacher ../models/targeted-mpnet \
+"$VENV/bin/python" train_joint.py --init work/sentiment --epochs 3 --teacher ../built/targeted-mpnet \
   --transfer-news work/bbc_transfer.jsonl --transfer-limit 12000 2>&1 | tee work/joint.log
 "$VENV/bin/python" export.py sentiment targets joint 2>&1 | tee -a work/export.log
 "$VENV/bin/python" export.py targets-cf0 targets-cf1 --out work/crossfit 2>&1 | tee -a work/export.log

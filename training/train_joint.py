@@ -1,6 +1,6 @@
 """One encoder pass per sentence for sentence tone AND the tone towards every entity in it.
 
-    python train_joint.py --init work/sentiment --epochs 3 --teacher ../models/targeted-mpnet \
+    python train_joint.py --init work/sentiment --epochs 3 --teacher ../built/targeted-mpnet \
         --transfer-news work/bbc_transfer.jsonl --transfer-limit 12000   # -> work/joint (3.1, train_all.sh)
     python train_joint.py --init work/sentiment --epochs 3   # 3.0: the labelled sets only
 
@@ -188,7 +188,7 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="use only N training examples (smoke test)")
     ap.add_argument("--out", type=Path, default=WORK / "joint")
     ap.add_argument("--teacher", type=Path,
-                    help="a targeted teacher (e.g. ../models/targeted-mpnet): its probabilities (T=2) are half "
+                    help="a targeted teacher (e.g. ../built/targeted-mpnet): its probabilities (T=2) are half "
                          "the entity head's loss on labelled targets (distillation)")
     ap.add_argument("--transfer-news", type=Path,
                     help="with --teacher: also the sentences of this newslens annotations JSONL that name "

@@ -1,6 +1,6 @@
 """Sentiment towards every marked mention of a sentence, from ONE encoder pass.
 
-    KD="--teachers ../models/targeted-mpnet --transfer-conll --transfer-news work/bbc_transfer.jsonl"
+    KD="--teachers ../built/targeted-mpnet --transfer-conll --transfer-news work/bbc_transfer.jsonl"
     python train_targets.py --epochs 3 $KD            # -> work/targets (the shipped recipe, 3.3; train_all.sh)
     python train_targets.py --epochs 3 $KD --persent-leave-out 0 --out work/targets-cf0   # cross-fits the entity-tone layer
     python train_targets.py --epochs 3               # 3.2's recipe: the labelled sets only
@@ -10,7 +10,7 @@
 
 The shipped model (3.3) is a MiniLM student of the accurate targeted model (all-mpnet-base-v2
 fine-tuned the same way, from PyPI via `common.teacher_model_dir`, about 6x MiniLM-L6's compute
-per token; not shipped, build_targeted_mpnet.sh builds it into models/targeted-mpnet). The
+per token; not shipped, build_targeted_mpnet.sh builds it into built/targeted-mpnet). The
 teacher is read through its int8 ONNX graph (`teacher`), with its own tokenizer; its
 probabilities at T=2 are half the loss of a labelled target and all of it for the unlabelled
 transfer inputs: CoNLL-2003 train sentences with their gold entities marked (--transfer-conll)
@@ -214,7 +214,7 @@ def outputs(model, enc):
 
 def teacher(src):
     """A teacher's forward function and tokenizer: a trained PyTorch folder, or an exported model
-    folder (model.onnx + tokenizer.json, e.g. models/targeted-mpnet: int8, much faster on CPU)."""
+    folder (model.onnx + tokenizer.json, e.g. built/targeted-mpnet: int8, much faster on CPU)."""
     if not (src / "model.onnx").exists():
         return Targets.load(src).eval(), AutoTokenizer.from_pretrained(src)
     import onnxruntime as ort
@@ -292,7 +292,7 @@ def main():
                     help="also train on each target of a multi-target record marked alone")
     ap.add_argument("--teachers", type=Path, nargs="+",
                     help="teachers whose mean probabilities (T=2) are half the loss (distillation): trained PyTorch "
-                         "folders or exported ones (model.onnx, e.g. ../models/targeted-mpnet)")
+                         "folders or exported ones (model.onnx, e.g. ../built/targeted-mpnet)")
     ap.add_argument("--encoder",
                     help="fine-tune this encoder instead of MiniLM: a folder, or 'mpnet' for all-mpnet-base-v2 "
                          "from PyPI (the accurate model that build_targeted_mpnet.sh builds)")
