@@ -4,14 +4,7 @@
 # fixed seed; about 45 minutes on 2 cores. Card and figures: docs/targeted-mpnet.md.
 # Usage: bash training/build_targeted_mpnet.sh      (then: newslens annotate ... --targeted-model built/targeted-mpnet)
 set -euo pipefail
-cd "$(dirname "$0")"
-VENV=${NEWSLENS_TRAIN_VENV:-work/venv}
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q -r requirements.txt
-fi
-export HF_HUB_OFFLINE=1
-mkdir -p work
+source "$(dirname "$0")/venv.sh"
 "$VENV/bin/python" train_targets.py --encoder mpnet --epochs 2 --lr 3e-5 --out work/targets-mpnet 2>&1 | tee work/targets-mpnet.log
 "$VENV/bin/python" export.py targets-mpnet 2>&1 | tee work/export-mpnet.log
 # Its entity-tone layer, fitted on its features of PerSenT's held-out articles.

@@ -4,14 +4,7 @@
 # The targeted model is distilled from the accurate one (not shipped), which build_targeted_mpnet.sh
 # builds first when built/targeted-mpnet is not there (about 45 min).
 set -euo pipefail
-cd "$(dirname "$0")"
-VENV=${NEWSLENS_TRAIN_VENV:-work/venv}
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q -r requirements.txt
-fi
-export HF_HUB_OFFLINE=1
-mkdir -p work
+source "$(dirname "$0")/venv.sh"
 "$VENV/bin/python" train_ner.py --with-valid --epochs 3 --lr 2e-4 2>&1 | tee work/ner.log
 "$VENV/bin/python" export.py ner 2>&1 | tee work/export.log
 # The targeted model marks every entity of a sentence and reads each at its opening marker. It
