@@ -12,6 +12,8 @@ ev() { "$NL" eval "$@" --json; }
 fp32() { [ -f "training/work/$1/onnx-fp32/model.onnx" ] && echo "training/work/$1/onnx-fp32"; }
 want() { [ $# -eq 0 ] || [[ " $ALL " == *" $1 "* ]]; }
 ALL="${*:-ner sentiment targeted joint}"
+ACCURATE=built/targeted-mpnet  # built by build_targeted_mpnet.sh, not shipped
+dir_of() { if [ "$1" = targeted-mpnet ]; then echo "$ACCURATE"; else echo "models/$1"; fi; }
 # Targeted sets: their fixed test splits (NewsMTSC: devtest_rw), as in training/news_data.py.
 sets() {
   echo "\"newsmtsc_devtest_rw\": $(ev targeted "$DATA/newsmtsc/devtest_rw.jsonl" "$@")"
@@ -46,10 +48,10 @@ if want joint; then {
 } > models/joint/metrics.json; fi
 # The accurate targeted model (not shipped; --targeted-model built/targeted-mpnet), on the same sets.
 if want targeted-mpnet; then {
-  echo "{"; sets --targeted-model built/targeted-mpnet
-  echo ", \"persent_heldout_document\": $(ev document "$DATA/persent/dev.jsonl" --split heldout --targeted-model built/targeted-mpnet)"
+  echo "{"; sets --targeted-model "$ACCURATE"
+  echo ", \"persent_heldout_document\": $(ev document "$DATA/persent/dev.jsonl" --split heldout --targeted-model "$ACCURATE")"
   if d=$(fp32 targets-mpnet); then echo ", \"fp32\": {"; sets --targeted-model "$d"; echo "}"; fi
   echo "}"
-} > built/targeted-mpnet/metrics.json; fi
-for m in $ALL; do d=models; [ "$m" = targeted-mpnet ] && d=built; python3 -m json.tool "$d/$m/metrics.json" > /dev/null; done
+} > "$ACCURATE/metrics.json"; fi
+for m in $ALL; do python3 -m json.tool "$(dir_of "$m")/metrics.json" > /dev/null; done
 echo "wrote metrics.json of: $ALL"

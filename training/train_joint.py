@@ -33,7 +33,7 @@ from common import (HeadedBert, DATA, WORK, base_model_dir, length_groups, linea
                     train_step, write_json)
 from train_news import ece, fit_temperature, macro_f1
 from train_sentiment import read_sst
-from train_targets import mark_all, news_sentences, teacher_probs
+from train_targets import KD_T, distillation_loss, mark_all, news_sentences, teacher_probs
 
 MAX_LEN = 128
 
@@ -104,7 +104,7 @@ def encode(tok, exs, soft=None):
     return out
 
 
-def teacher_soft(teacher, exs, t=2.0):
+def teacher_soft(teacher, exs, t=KD_T):
     """Per example, per target, the targeted teacher's probabilities at temperature t (the
     example's targets all marked, as train_targets.py marks them), or None where it lost them."""
     marked = [mark_all(text, [(s, e, k) for k, (s, e, _) in enumerate(targets)]) for text, _, targets in exs]
@@ -244,8 +244,7 @@ def main():
                     loss = loss + ce(t_lg, ty)
                 else:
                     # Labelled targets: half CE, half KD (T=2, x4); teacher-only targets: KD only.
-                    kd = nn.functional.kl_div((t_lg / 2).log_softmax(-1), soft.nan_to_num(1 / 3),
-                                              reduction="none").sum(-1) * 4
+                    kd = distillation_loss(t_lg, soft.nan_to_num(1 / 3))
                     ce_t = nn.functional.cross_entropy(t_lg, ty.clamp(min=0), reduction="none")
                     per = torch.where(labelled & taught, 0.5 * ce_t + 0.5 * kd, torch.where(labelled, ce_t, kd))
                     loss = loss + per.mean()

@@ -229,7 +229,16 @@ def teacher(src):
     return run, PreTrainedTokenizerFast(tokenizer_file=str(src / "tokenizer.json"))
 
 
-def teacher_probs(src, raw, t=2.0):
+KD_T = 2.0  # distillation temperature (teacher probabilities and student logits)
+
+
+def distillation_loss(logits, probs, t=KD_T):
+    """Per row, the KL divergence from the teacher's probabilities at temperature t to the
+    student's, times t^2 (so that its gradients keep cross-entropy's scale)."""
+    return nn.functional.kl_div((logits / t).log_softmax(-1), probs, reduction="none").sum(-1) * (t * t)
+
+
+def teacher_probs(src, raw, t=KD_T):
     """{(marked text, marker offset): probabilities at temperature t} of one teacher over `raw`.
     Kept in work/teacher_cache (per teacher weights and t: a rebuilt teacher starts afresh), so
     that runs sharing inputs (the cross-fitting models) compute each input once."""
@@ -255,7 +264,7 @@ def teacher_probs(src, raw, t=2.0):
     return known
 
 
-def soft_targets(teachers, raw, enc, keys, t=2.0):
+def soft_targets(teachers, raw, enc, keys, t=KD_T):
     """Per encoded example, the teachers' mean probabilities at temperature t at each marker:
     [targets, 3]. Each teacher reads the raw examples with its own tokenizer (a teacher may be
     another encoder); a marker a teacher lost to truncation counts as its gold label."""
@@ -357,7 +366,7 @@ def main():
             if soft is not None:
                 # Labelled targets: (1 - w) CE + w KD; unlabelled transfer targets: KD only.
                 target = torch.cat([soft[i] for i in g])
-                kd = nn.functional.kl_div((at / 2).log_softmax(-1), target, reduction="none").sum(-1) * 4
+                kd = distillation_loss(at, target)
                 w = torch.where(labelled, args.kd_weight, 1.0)
                 loss = (1 - args.kd_weight) * loss * labelled.float().mean() + (w * kd).mean()
             step += 1
