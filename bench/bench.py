@@ -276,6 +276,8 @@ def main():
             "newslens": nl + ["-o", str(tmp / "nl.jsonl"), "--entity-sentiment", "sentence"],
             "newslens (default: targeted entity tone)": nl + ["-o", str(tmp / "nlt.jsonl"), "--quiet"],
             "newslens --entity-sentiment head": nl + ["-o", str(tmp / "nlh.jsonl"), "--quiet", "--entity-sentiment", "head"],
+            "newslens --sentence-windows (sentence mode)": nl + ["-o", str(tmp / "nls.jsonl"), "--quiet",
+                                                                "--entity-sentiment", "sentence", "--sentence-windows"],
             "ort-python": [sys.executable, __file__, "--peer", "ort", "--input", str(inp), "--output", str(tmp / "ort.jsonl"),
                            "--threads", str(args.threads)],
         }

@@ -76,6 +76,7 @@ fn pipeline(m: &ModelArgs, chrome: ChromeRules) -> Result<Pipeline> {
         batch_size: m.batch_size,
         chrome,
         entity_sentiment: m.entity_sentiment,
+        sentence_windows: m.sentence_windows,
     })?)
 }
 

@@ -281,3 +281,109 @@ fn filter_with_inline_errors_gives_one_line_per_input_line_in_order() {
     assert_eq!(errors, [false, true, false, true, true, false]);
     assert_eq!(lines[1]["line"], 2);
 }
+
+/// The mentions of every record: (id, start, end, label).
+fn mention_set(records: &[Value]) -> std::collections::BTreeSet<(String, u64, u64, String)> {
+    let mut out = std::collections::BTreeSet::new();
+    for r in records {
+        for e in r["entities"].as_array().unwrap() {
+            for m in e["mentions"].as_array().unwrap() {
+                out.insert((
+                    r["id"].as_str().unwrap().to_string(),
+                    m["start"].as_u64().unwrap(),
+                    m["end"].as_u64().unwrap(),
+                    e["label"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn model_tokens(o: &std::process::Output) -> u64 {
+    let err = stderr(o);
+    let at = err
+        .find(" model tokens")
+        .expect("a summary line with model tokens");
+    err[..at]
+        .rsplit('(')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn sentence_windows_find_the_same_names_with_fewer_model_tokens() {
+    // The bundled articles, generated ones, and one long line without a sentence end, which
+    // no window can hold whole (it is cut, with context on each side).
+    let mut records = generated_articles(24);
+    for p in std::fs::read_dir(root().join("corpus")).unwrap() {
+        let p = p.unwrap().path();
+        if p.extension().is_some_and(|e| e == "txt") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            records.push(json!({"id": p.file_name().unwrap().to_str().unwrap(), "text": text}));
+        }
+    }
+    let run_on =
+        "the budget was discussed by the committee and the members of the board and ".repeat(40);
+    let long = format!(
+        "{run_on}Angela Merkel met Emmanuel Macron in Marseille {run_on}with the European Union"
+    );
+    records.push(json!({"id": "no-sentence-end", "text": long}));
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("in.jsonl");
+    write_jsonl(&feed, &records);
+    let (fixed_out, sentences_out) = (dir.path().join("f.jsonl"), dir.path().join("s.jsonl"));
+    // Not --quiet: the summary line on stderr counts the model tokens.
+    let annotate = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "annotate",
+            feed.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(&["--entity-sentiment", "sentence"]);
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let fixed_run = annotate(&fixed_out, &[]);
+    let sentences_run = annotate(&sentences_out, &["--sentence-windows"]);
+    assert!(fixed_run.status.success() && sentences_run.status.success());
+    let (fixed, sentences) = (read_jsonl(&fixed_out), read_jsonl(&sentences_out));
+    for (r, rec) in sentences.iter().zip(&records) {
+        assert_eq!(r["id"], rec["id"]);
+        assert_offsets_exact(r, rec["text"].as_str().unwrap());
+        assert!(r["meta"]["models"]["ner"]
+            .as_str()
+            .unwrap()
+            .ends_with("+sentence-windows"));
+    }
+    let (a, b) = (mention_set(&fixed), mention_set(&sentences));
+    let same = a.intersection(&b).count() as f64;
+    assert!(a.len() > 300, "{} mentions", a.len());
+    assert!(
+        same / a.len().max(b.len()) as f64 >= 0.95,
+        "{same} of {} / {}",
+        a.len(),
+        b.len()
+    );
+    let names: Vec<String> = entities(sentences.last().unwrap())
+        .into_iter()
+        .map(|e| e.0)
+        .collect();
+    for want in [
+        "Angela Merkel",
+        "Emmanuel Macron",
+        "Marseille",
+        "European Union",
+    ] {
+        assert!(names.contains(&want.to_string()), "{want} not in {names:?}");
+    }
+    let (t_fixed, t_sentences) = (model_tokens(&fixed_run), model_tokens(&sentences_run));
+    assert!(
+        t_sentences * 10 < t_fixed * 9,
+        "{t_sentences} vs {t_fixed} model tokens"
+    );
+}

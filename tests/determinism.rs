@@ -174,3 +174,8 @@ fn the_accurate_targeted_model_gives_the_same_records_whatever_the_batching() {
         "targeted-mpnet",
     );
 }
+
+#[test]
+fn sentence_windows_give_the_same_records_whatever_the_batching() {
+    same_records_whatever_the_batching(&["--sentence-windows"], "NER sentence windows");
+}

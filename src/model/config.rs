@@ -59,6 +59,9 @@ pub struct ModelConfig {
     /// NER decoding: a mention whose own type has less than this share of its probability takes
     /// the type its name has over the whole article (0, no vote, when absent).
     pub type_vote_below: f64,
+    /// NER windows: whole sentences with this many tokens of context on each side (`None`, the
+    /// default: fixed windows overlapping by 3/8).
+    pub window_margin: Option<usize>,
 }
 
 /// A small calibrated layer: entity tone probabilities = softmax(weights x features + bias),
@@ -91,6 +94,7 @@ struct RawConfig {
     entity_head: Option<String>,
     outside_weight: Option<f64>,
     type_vote_below: Option<f64>,
+    window_margin: Option<usize>,
     target_head: Option<String>,
     #[serde(rename = "_name_or_path")]
     name_or_path: Option<String>,
@@ -219,6 +223,7 @@ impl ModelConfig {
             marker_head,
             outside_weight,
             type_vote_below,
+            window_margin: raw.window_margin,
         })
     }
 
