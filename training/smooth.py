@@ -68,11 +68,13 @@ def channel_max(model, groups, inputs):
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     sess = ort.InferenceSession(probe.SerializeToString(), so, providers=["CPUExecutionProvider"])
     names = [o.name for o in sess.get_outputs()]
+    takes = {i.name for i in sess.get_inputs()}  # mpnet has no token_type_ids
     amax = {}
     for ids, types in inputs:
         ids = np.array([ids], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids),
                  "token_type_ids": np.array([types], dtype=np.int64)}
+        feeds = {k: v for k, v in feeds.items() if k in takes}
         for name, value in zip(names, sess.run(names, feeds)):
             m = np.abs(value.reshape(-1, value.shape[-1])).max(axis=0)
             amax[name] = np.maximum(amax.get(name, 0), m)

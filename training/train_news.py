@@ -30,7 +30,7 @@ def encode(tok, examples):
     out = []
     for a, b, y in examples:
         e = tok(a, b, truncation="only_first" if b else True, max_length=MAX_LEN)
-        out.append((e["input_ids"], e["token_type_ids"], y))
+        out.append((e["input_ids"], e.get("token_type_ids", [0] * len(e["input_ids"])), y))  # mpnet: none
     return out
 
 
