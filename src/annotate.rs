@@ -164,10 +164,11 @@ impl Pipeline {
 
     /// The models' `name@version`.
     pub fn models(&self) -> Models {
+        let ner = &self.ner.model().config;
         Models {
-            ner: match self.ner.model().config.window_margin {
-                Some(_) => format!("{}+sentence-windows", self.ner.model().config.id()),
-                None => self.ner.model().config.id(),
+            ner: match ner.window_margin {
+                Some(_) => format!("{}+sentence-windows", ner.id()),
+                None => ner.id(),
             },
             sentiment: self.sentiment.model().config.id(),
             targeted: self.entity_tone_model().map(|m| m.model().config.id()),

@@ -319,13 +319,7 @@ fn sentence_windows_find_the_same_names_with_fewer_model_tokens() {
     // The bundled articles, generated ones, and one long line without a sentence end, which
     // no window can hold whole (it is cut, with context on each side).
     let mut records = generated_articles(24);
-    for p in std::fs::read_dir(root().join("corpus")).unwrap() {
-        let p = p.unwrap().path();
-        if p.extension().is_some_and(|e| e == "txt") {
-            let text = std::fs::read_to_string(&p).unwrap();
-            records.push(json!({"id": p.file_name().unwrap().to_str().unwrap(), "text": text}));
-        }
-    }
+    records.extend(corpus_articles());
     let run_on =
         "the budget was discussed by the committee and the members of the board and ".repeat(40);
     let long = format!(

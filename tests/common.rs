@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -68,6 +68,20 @@ pub fn entities(annotation: &Value) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// The bundled corpus's articles as `{id, text}` (the file name is the id), in id order.
+pub fn corpus_articles() -> Vec<Value> {
+    let mut out = Vec::new();
+    for p in std::fs::read_dir(root().join("corpus")).unwrap() {
+        let p = p.unwrap().path();
+        if p.extension().is_some_and(|e| e == "txt") {
+            let id = p.file_name().unwrap().to_string_lossy().into_owned();
+            out.push(json!({"id": id, "text": std::fs::read_to_string(&p).unwrap()}));
+        }
+    }
+    out.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    out
 }
 
 /// `../shared/data` for a test that cannot run without it (marked `#[ignore]`, run by `make test`

@@ -11,15 +11,7 @@ use serde_json::{json, Value};
 
 /// Articles of very different lengths (one sentence to several 126-token windows).
 fn articles() -> Vec<Value> {
-    let mut out = Vec::new();
-    for p in std::fs::read_dir(root().join("corpus")).unwrap() {
-        let p = p.unwrap().path();
-        if p.extension().is_some_and(|e| e == "txt") {
-            let id = p.file_name().unwrap().to_string_lossy().into_owned();
-            out.push(json!({"id": id, "text": std::fs::read_to_string(&p).unwrap()}));
-        }
-    }
-    out.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    let mut out = corpus_articles();
     out.extend(generated_articles(36));
     if let Some(data) = shared_data() {
         let bbc = std::fs::read_to_string(data.join("news_corpus/bbc_news_2225.jsonl")).unwrap();
