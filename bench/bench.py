@@ -11,7 +11,9 @@ Systems (each run in its own process, so peak RSS is its own):
   spaCy         en_core_web_sm (speed anchor; no sentiment), when spaCy is installed
   transformers  Hugging Face pipelines (token-classification, aggregation "simple", stride;
                 text-classification) on the PyTorch weights (training/work/, from train_all.sh)
-Workload, the same for all: NER over every whole article, sentiment of every sentence.
+Workload, the same for all: NER over every whole article, sentiment of every sentence. NER windows
+as the NER model's config asks (whole sentences with `window_margin` tokens of context, else fixed
+windows overlapping by 3/8), for newslens and the ORT peer alike.
 newslens (three modes, and the default mode with the accurate targeted model when it is built) and
 the ORT peer run in --repeat (3) interleaved rounds: medians, ranges.
 Prints articles/s, characters/s, wall time, peak RSS, ratios newslens/peer, entity F1 between
@@ -39,6 +41,19 @@ def sentences(text):
     for line in text.split("\n"):
         if line.strip():
             yield from (s for s in SENT.split(line) if s.strip())
+
+
+def sentence_token_starts(text, offsets):
+    """Token index where each sentence of `text` starts (lines, then SENT), the first excluded."""
+    import bisect
+    chars, at = set(), 0
+    for line in text.split("\n"):
+        chars.add(at)
+        chars.update(at + m.end() for m in SENT.finditer(line))
+        at += len(line) + 1
+    begins = [b for b, _ in offsets]
+    toks = {bisect.bisect_left(begins, c) for c in chars}
+    return sorted(t for t in toks if 0 < t < len(offsets))
 
 
 def timed(cmd):
@@ -94,6 +109,7 @@ def peer_ort(inp, out, threads, block=64, log=None, batch=8):
     with `threads` intra-op threads; NER decoded by argmax of the most central window."""
     import numpy as np
     import onnxruntime as ort
+    from common import core_end
     from tokenizers import Tokenizer
     so = ort.SessionOptions(); so.intra_op_num_threads = threads; so.inter_op_num_threads = 1
     ner = ort.InferenceSession(str(ROOT / "models/ner/model.onnx"), so, providers=["CPUExecutionProvider"])
@@ -101,7 +117,8 @@ def peer_ort(inp, out, threads, block=64, log=None, batch=8):
     ntok = Tokenizer.from_file(str(ROOT / "models/ner/tokenizer.json"))
     stok = Tokenizer.from_file(str(ROOT / "models/sentiment/tokenizer.json"))
     stok.enable_truncation(128)
-    labels = json.load(open(ROOT / "models/ner/config.json"))["labels"]
+    ner_config = json.load(open(ROOT / "models/ner/config.json"))
+    labels, margin = ner_config["labels"], ner_config.get("window_margin")
     cls, sep = ntok.token_to_id("[CLS]"), ntok.token_to_id("[SEP]")
     arts = [json.loads(line) for line in open(inp)]
     with open(out, "w") as f:
@@ -113,10 +130,20 @@ def peer_ort(inp, out, threads, block=64, log=None, batch=8):
                 n = len(enc.ids)
                 types = casing_types(text, enc.tokens, enc.offsets)
                 wins, s0 = [], 0
-                while n:
-                    e = min(s0 + 126, n); wins.append((s0, e))
-                    if e == n: break
-                    s0 += 78  # newslens: stride 5/8 of 126
+                if margin is not None and n > 126:
+                    # The model's config asks for windows of whole sentences (as newslens reads
+                    # them): a core of sentences, from the peer's own splitter, and `margin`
+                    # tokens of context on each side.
+                    starts = sentence_token_starts(text, enc.offsets)
+                    core = max(126 - 2 * margin, 63)
+                    while s0 < n:
+                        e = core_end(starts, n, s0, core)
+                        wins.append((max(0, s0 - (126 - core) // 2), min(n, e + (126 - core) // 2))); s0 = e
+                else:
+                    while n:
+                        e = min(s0 + 126, n); wins.append((s0, e))
+                        if e == n: break
+                        s0 += 78  # newslens: stride 5/8 of 126
                 for s0, e in wins:
                     rows.append(([cls] + enc.ids[s0:e] + [sep], [0] + types[s0:e] + [0]))
                     owners.append((d, s0, e))
@@ -276,8 +303,8 @@ def main():
             "newslens": nl + ["-o", str(tmp / "nl.jsonl"), "--entity-sentiment", "sentence"],
             "newslens (default: targeted entity tone)": nl + ["-o", str(tmp / "nlt.jsonl"), "--quiet"],
             "newslens --entity-sentiment head": nl + ["-o", str(tmp / "nlh.jsonl"), "--quiet", "--entity-sentiment", "head"],
-            "newslens --sentence-windows (sentence mode)": nl + ["-o", str(tmp / "nls.jsonl"), "--quiet",
-                                                                "--entity-sentiment", "sentence", "--sentence-windows"],
+            "newslens --fixed-windows (sentence mode)": nl + ["-o", str(tmp / "nlf.jsonl"), "--quiet",
+                                                             "--entity-sentiment", "sentence", "--fixed-windows"],
             "ort-python": [sys.executable, __file__, "--peer", "ort", "--input", str(inp), "--output", str(tmp / "ort.jsonl"),
                            "--threads", str(args.threads)],
         }

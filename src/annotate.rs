@@ -52,9 +52,21 @@ pub struct PipelineConfig {
     pub chrome: ChromeRules,
     /// Entity sentiment method.
     pub entity_sentiment: EntitySentiment,
-    /// NER windows of whole sentences, with the NER model's `window_margin` tokens of context
-    /// on each side, else [`SENTENCE_WINDOW_MARGIN`]: ~20% faster, CoNLL F1 0.1-0.2 points lower.
-    pub sentence_windows: bool,
+    /// How NER windows are laid out.
+    pub ner_windows: NerWindows,
+}
+
+/// How the NER model's input windows are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NerWindows {
+    /// As the NER model's config says: whole sentences when it sets `window_margin`.
+    #[default]
+    Model,
+    /// Whole sentences with the model's `window_margin` tokens of context on each side, else
+    /// [`SENTENCE_WINDOW_MARGIN`].
+    Sentences,
+    /// Fixed windows overlapping by 3/8, whatever the model's config says.
+    Fixed,
 }
 
 impl PipelineConfig {
@@ -70,7 +82,7 @@ impl PipelineConfig {
             batch_size: 8,
             chrome: ChromeRules::default(),
             entity_sentiment: EntitySentiment::Targeted,
-            sentence_windows: false,
+            ner_windows: NerWindows::Model,
         }
     }
 }
@@ -108,9 +120,13 @@ impl Pipeline {
     pub fn new(cfg: PipelineConfig) -> Result<Self, ModelError> {
         let threads = cfg.threads.max(1);
         let mut ner_model = Model::load(&cfg.ner_model, threads)?;
-        if cfg.sentence_windows {
-            let c = &mut ner_model.config;
-            c.window_margin = c.window_margin.or(Some(SENTENCE_WINDOW_MARGIN));
+        let c = &mut ner_model.config;
+        match cfg.ner_windows {
+            NerWindows::Model => {}
+            NerWindows::Sentences => {
+                c.window_margin = c.window_margin.or(Some(SENTENCE_WINDOW_MARGIN))
+            }
+            NerWindows::Fixed => c.window_margin = None,
         }
         let ner = Ner::new(ner_model);
         let sentiment = SentimentModel::new(

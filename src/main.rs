@@ -16,7 +16,7 @@ use newslens::output::{write_rejects, Resume, Writer};
 use newslens::run::{Progress, RunOptions};
 use newslens::shard::Shard;
 use newslens::text::ChromeRules;
-use newslens::{EntitySentiment, Pipeline, PipelineConfig};
+use newslens::{EntitySentiment, NerWindows, Pipeline, PipelineConfig};
 
 /// Exit code when some inputs were rejected.
 const EXIT_REJECTS: u8 = 3;
@@ -76,7 +76,11 @@ fn pipeline(m: &ModelArgs, chrome: ChromeRules) -> Result<Pipeline> {
         batch_size: m.batch_size,
         chrome,
         entity_sentiment: m.entity_sentiment,
-        sentence_windows: m.sentence_windows,
+        ner_windows: match (m.sentence_windows, m.fixed_windows) {
+            (true, _) => NerWindows::Sentences,
+            (_, true) => NerWindows::Fixed,
+            _ => NerWindows::Model,
+        },
     })?)
 }
 

@@ -1,4 +1,5 @@
 """Shared helpers for training: data paths, the base encoder, casing classes, seeding."""
+import bisect
 import json
 import os
 import random
@@ -155,3 +156,17 @@ def length_groups(lengths, size, gen=None):
         chunk = sorted(perm[p:p + size * 50], key=lambda i: lengths[i])
         groups += [chunk[s:s + size] for s in range(0, len(chunk), size)]
     return [groups[i] for i in torch.randperm(len(groups), generator=gen).tolist()]
+
+
+def core_end(starts, n, s, core):
+    """End of the core that begins at token `s`, as src/ner/mod.rs `plan_sentences` picks it:
+    the last sentence start that keeps the core within `core` tokens, or a cut at `core` tokens
+    when the sentence there is longer than any core."""
+    limit = min(s + core, n)
+    if limit == n:
+        return n
+    i = bisect.bisect_right(starts, limit)
+    if i > 0 and starts[i - 1] > s:
+        nxt = starts[i] if i < len(starts) else n
+        return limit if nxt - starts[i - 1] > core else starts[i - 1]
+    return limit

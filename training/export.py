@@ -41,7 +41,10 @@ from rowwise import make_rowwise
 # targets 3.2: the entity-tone layer also learns from PerSenT's training articles, cross-fitted
 # (same weights). targets 3.3: distilled from targets-mpnet, also on CoNLL and BBC sentences.
 # joint 3.1: its entity head distilled from targets-mpnet, also on BBC sentences.
-VERSIONS = {"ner": "1.3.1", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.1.0", "targets": "3.3.0",
+# ner 1.4: trained on sentence windows (train_ner.py --windows sentence) and read through them
+# by default (window_margin 4): 17% fewer model tokens than fixed windows, CoNLL valid F1 0.9442
+# with a train-only model against 0.9438 for 1.3's recipe on fixed windows.
+VERSIONS = {"ner": "1.4.0", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.1.0", "targets": "3.3.0",
             "targets-mpnet": "4.0.0", "targets-cf0": "3.3.0-cf0", "targets-cf1": "3.3.0-cf1",
             "sentiment-cf0": "2.0.2-cf0", "sentiment-cf1": "2.0.2-cf1"}
 SPECS = {
@@ -55,6 +58,7 @@ SPECS = {
             "max_length": 128,
             "outside_weight": 4,
             "type_vote_below": 0.95,
+            "window_margin": 4,
         },
     },
     "sentiment": {

@@ -5,7 +5,7 @@
 # builds first when built/targeted-mpnet is not there (about 45 min).
 set -euo pipefail
 source "$(dirname "$0")/venv.sh"
-"$VENV/bin/python" train_ner.py --with-valid --epochs 3 --lr 2e-4 2>&1 | tee work/ner.log
+"$VENV/bin/python" train_ner.py --with-valid --epochs 3 --lr 2e-4 --windows sentence 2>&1 | tee work/ner.log
 "$VENV/bin/python" export.py ner 2>&1 | tee work/export.log
 # The targeted model marks every entity of a sentence and reads each at its opening marker. It
 # learns from the labelled sets and from the accurate model's probabilities (its teacher) on them,

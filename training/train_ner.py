@@ -3,6 +3,9 @@
 Recipe: every token of a word is labelled (first piece B-/I-, later pieces I-), casing classes go
 in through the token-type embeddings (resized to 6 rows), each training example is one sentence
 centred in up to 126 tokens of its neighbouring sentences (context tokens are not labelled).
+With `--windows sentence` each example is instead laid out as newslens's `--sentence-windows`
+decodes: a core of whole sentences (up to 118 tokens, every core token labelled) with 4 unlabelled
+tokens of context on each side; one example starts at each sentence of the document.
 """
 import argparse
 import time
@@ -11,7 +14,7 @@ import torch
 from torch import nn
 from transformers import AutoTokenizer, BertForTokenClassification
 
-from common import (DATA, N_CASING, WORK, base_model_dir, casing_class, linear_schedule,
+from common import (DATA, N_CASING, WORK, base_model_dir, casing_class, core_end, linear_schedule,
                     seed_everything, write_json)
 
 LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
@@ -105,6 +108,50 @@ def build_examples(tok, docs, label_context=False):
     return out
 
 
+SENTENCE_MARGIN = 4
+
+
+def build_sentence_window_examples(tok, docs, every_start=True, margin=SENTENCE_MARGIN):
+    """Examples laid out as sentence windows: a core of whole sentences, all of it labelled, with
+    `margin` unlabelled context tokens on each side. `every_start`: one core beginning at each
+    sentence (and at each cut of a sentence longer than a core), for training; otherwise the
+    cores newslens itself decodes (greedy from the document's start), for evaluation."""
+    size = MAX_LEN - 2
+    core = max(size - 2 * margin, size // 2)
+    margin = (size - core) // 2
+    cls, sep = tok.cls_token_id, tok.sep_token_id
+    out = []
+    for doc in docs:
+        enc = [encode_sentence(tok, w, t) for w, t in doc]
+        flat = [p for e in enc for p in zip(*e)]
+        n = len(flat)
+        if n == 0:
+            continue
+        lens = [len(e[0]) for e in enc]
+        starts = sorted({sum(lens[:k]) for k in range(1, len(lens))} - {0, n})
+        if n <= size:
+            spans_ = [(0, n, 0, n)] * (len(enc) if every_start else 1)
+        else:
+            spans_, todo, seen = [], ([0] + starts if every_start else [0]), set()
+            while todo:
+                s = todo.pop(0)
+                if s in seen or s >= n:
+                    continue
+                seen.add(s)
+                e = core_end(starts, n, s, core)
+                spans_.append((max(0, s - margin), min(n, e + margin), s, e))
+                if not every_start or e not in starts:
+                    todo.append(e)
+        for a, b, s, e in spans_:
+            w = flat[a:b]
+            input_ids = [cls] + [p[0] for p in w] + [sep]
+            casing = [0] + [p[1] for p in w] + [0]
+            labels = [-100] + [p[2] if s <= a + k < e else -100 for k, p in enumerate(w)] + [-100]
+            firsts = [False] + [p[3] if s <= a + k < e else False for k, p in enumerate(w)] + [False]
+            out.append((input_ids, casing, labels, firsts))
+    return out
+
+
 def batches(examples, size, shuffle, gen):
     order = torch.randperm(len(examples), generator=gen).tolist() if shuffle else list(range(len(examples)))
     for s in range(0, len(order), size):
@@ -157,6 +204,9 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="use only N documents (smoke test)")
     ap.add_argument("--label-context", action="store_true",
                     help="label the context tokens of each example too (not only its centre sentence)")
+    ap.add_argument("--windows", choices=["centred", "sentence"], default="centred",
+                    help="training example layout: one sentence centred in context, or sentence windows "
+                         "as `--sentence-windows` decodes (also used then for the valid/test figures)")
     args = ap.parse_args()
     seed_everything(args.seed); torch.set_num_threads(2)
     base = base_model_dir()
@@ -168,9 +218,14 @@ def main():
     if args.limit:
         train_docs = train_docs[:args.limit]
     t0 = time.time()
-    train = build_examples(tok, train_docs, args.label_context)
-    valid = build_examples(tok, read_conll(conll / "valid.txt")[: args.limit or None])
-    test = build_examples(tok, read_conll(conll / "test.txt")[: args.limit or None])
+    if args.windows == "sentence":
+        train = build_sentence_window_examples(tok, train_docs)
+        held = lambda docs: build_sentence_window_examples(tok, docs, every_start=False)  # noqa: E731
+    else:
+        train = build_examples(tok, train_docs, args.label_context)
+        held = lambda docs: build_examples(tok, docs)  # noqa: E731
+    valid = held(read_conll(conll / "valid.txt")[: args.limit or None])
+    test = held(read_conll(conll / "test.txt")[: args.limit or None])
     print(f"examples: train {len(train)} valid {len(valid)} test {len(test)} ({time.time()-t0:.0f}s)", flush=True)
 
     model = BertForTokenClassification.from_pretrained(

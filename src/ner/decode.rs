@@ -253,7 +253,18 @@ pub fn spans(
         {
             last -= 1;
         }
-        let span = Span::new(word_span(first).start, word_span(last).end);
+        // Nor does it start with a mark standing apart ("Mr. Wei" read as ". Wei").
+        let mut start = first;
+        while start < last
+            && text
+                .get(word_span(start).start..word_span(start + 1).start)
+                .is_some_and(|x| {
+                    x.ends_with(char::is_whitespace) && !x.chars().any(char::is_alphanumeric)
+                })
+        {
+            start += 1;
+        }
+        let span = Span::new(word_span(start).start, word_span(last).end);
         let Some(s) = text.get(span.start..span.end) else {
             continue;
         };
@@ -496,6 +507,28 @@ mod tests {
         let t = tokens(text, &["serie", "a"]);
         let m = spans(text, &t, &words(&t), &[3, 4], &one_hot(&[3, 4], 5), &s);
         assert_eq!(m[0].span.of(text), "Serie A");
+    }
+
+    #[test]
+    fn a_mention_never_starts_with_a_mark_standing_apart() {
+        let s = scheme();
+        // "Mr. Wei" with the full stop read as B-PER: "Wei".
+        let text = "Mr. Wei";
+        let t = tokens(text, &["mr", ".", "wei"]);
+        let m = spans(
+            text,
+            &t,
+            &words(&t),
+            &[0, 1, 2],
+            &one_hot(&[0, 1, 2], 5),
+            &s,
+        );
+        assert_eq!(m[0].span.of(text), "Wei");
+        // A mark joined to the name stays: ".NET".
+        let text = ".NET";
+        let t = tokens(text, &[".", "net"]);
+        let m = spans(text, &t, &words(&t), &[3, 4], &one_hot(&[3, 4], 5), &s);
+        assert_eq!(m[0].span.of(text), ".NET");
     }
 
     #[test]
