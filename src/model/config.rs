@@ -62,6 +62,9 @@ pub struct ModelConfig {
     /// NER windows: whole sentences with this many tokens of context on each side (`None`, the
     /// default: fixed windows overlapping by 3/8).
     pub window_margin: Option<usize>,
+    /// NER decoding: a full name's last word standing alone and capitalised elsewhere in the
+    /// article is that person when the model gives it at least this much PER (`None`: never).
+    pub surname_reach: Option<f64>,
 }
 
 /// A small calibrated layer: entity tone probabilities = softmax(weights x features + bias),
@@ -95,6 +98,7 @@ struct RawConfig {
     outside_weight: Option<f64>,
     type_vote_below: Option<f64>,
     window_margin: Option<usize>,
+    surname_reach: Option<f64>,
     target_head: Option<String>,
     #[serde(rename = "_name_or_path")]
     name_or_path: Option<String>,
@@ -166,6 +170,9 @@ impl ModelConfig {
                 "type_vote_below {type_vote_below} must be a number from 0 to 1"
             )));
         }
+        if raw.surname_reach.is_some_and(|r| !(0.0..=1.0).contains(&r)) {
+            return Err(err("surname_reach must be a number from 0 to 1".to_string()));
+        }
         if let Some(t) = &raw.entity_tone {
             if t.weights.iter().any(|w| w.len() != t.features.len()) {
                 return Err(err(
@@ -224,6 +231,7 @@ impl ModelConfig {
             outside_weight,
             type_vote_below,
             window_margin: raw.window_margin,
+            surname_reach: raw.surname_reach,
         })
     }
 

@@ -362,6 +362,67 @@ pub fn consistent_types(
     }
 }
 
+/// A person's last name, from a full name the article gives ("Emily Feng"), is that person where
+/// it stands alone and capitalised outside any mention ("FENG:", "Feng said"), when the model
+/// gives the word at least `min` of its probability as PER.
+pub fn propagate_surnames(
+    min: f32,
+    text: &str,
+    tokens: &Tokenized,
+    words: &[(usize, usize)],
+    probs: &[f32],
+    scheme: &Scheme,
+    mentions: &mut Vec<RawMention>,
+) {
+    let n = scheme.len();
+    let Some(per) = scheme.types.iter().position(|t| t == "PER") else {
+        return;
+    };
+    let surnames: std::collections::HashSet<String> = mentions
+        .iter()
+        .filter(|m| m.label == "PER")
+        .filter_map(|m| {
+            let mut parts = text.get(m.span.start..m.span.end)?.split_whitespace();
+            let last = parts.next_back()?;
+            (parts.next().is_some()
+                && last.chars().count() > 1
+                && last.chars().all(char::is_alphabetic))
+            .then(|| last.to_lowercase())
+        })
+        .collect();
+    if surnames.is_empty() {
+        return;
+    }
+    let mut found = Vec::new();
+    for (w, &(first, last)) in words.iter().enumerate() {
+        let span = Span::new(tokens.spans[first].0, tokens.spans[last - 1].1);
+        let Some(word) = text.get(span.start..span.end) else {
+            continue;
+        };
+        if !word.starts_with(char::is_uppercase)
+            || !surnames.contains(&word.to_lowercase())
+            || mentions
+                .iter()
+                .any(|m| m.span.start < span.end && span.start < m.span.end)
+        {
+            continue;
+        }
+        let p: f32 = (0..n)
+            .filter(|&l| scheme.type_of[l] == Some(per))
+            .map(|l| probs[w * n + l])
+            .sum();
+        if p >= min {
+            found.push(RawMention {
+                span,
+                label: "PER".to_string(),
+                score: p,
+            });
+        }
+    }
+    mentions.extend(found);
+    mentions.sort_by_key(|m| m.span.start);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,6 +590,35 @@ mod tests {
         let t = tokens(text, &[".", "net"]);
         let m = spans(text, &t, &words(&t), &[3, 4], &one_hot(&[3, 4], 5), &s);
         assert_eq!(m[0].span.of(text), ".NET");
+    }
+
+    #[test]
+    fn a_full_names_last_word_standing_alone_is_that_person() {
+        let s = scheme();
+        let text = "Emily Feng reports. FENG: Hello. Feng said so. feng is lower.";
+        let pieces = [
+            "emily", "feng", "reports", ".", "feng", ":", "hello", ".", "feng", "said", "so", ".",
+            "feng", "is", "lower", ".",
+        ];
+        let t = tokens(text, &pieces);
+        let w = words(&t);
+        let mut tags = vec![0; w.len()];
+        (tags[0], tags[1]) = (1, 2);
+        // The model gives the capitalised "FENG" 10% PER and "Feng" 1%.
+        let mut probs = one_hot(&tags, 5);
+        probs[4 * 5..5 * 5].copy_from_slice(&[0.9, 0.1, 0.0, 0.0, 0.0]);
+        probs[8 * 5..9 * 5].copy_from_slice(&[0.99, 0.01, 0.0, 0.0, 0.0]);
+        let mut m = spans(text, &t, &w, &tags, &probs, &s);
+        propagate_surnames(0.05, text, &t, &w, &probs, &s, &mut m);
+        let found: Vec<(&str, &str)> = m
+            .iter()
+            .map(|m| (m.span.of(text), m.label.as_str()))
+            .collect();
+        assert_eq!(found, [("Emily Feng", "PER"), ("FENG", "PER")]);
+        // With no gate every capitalised one counts; the lower-case one never does.
+        let mut m = spans(text, &t, &w, &tags, &probs, &s);
+        propagate_surnames(0.0, text, &t, &w, &probs, &s, &mut m);
+        assert_eq!(m.len(), 3);
     }
 
     #[test]

@@ -152,6 +152,17 @@ impl Ner {
                 &mut mentions,
             );
         }
+        if let Some(min) = self.model.config.surname_reach {
+            decode::propagate_surnames(
+                min as f32,
+                text,
+                &w.tokens,
+                &words,
+                &word_probs,
+                &self.scheme,
+                &mut mentions,
+            );
+        }
         mentions
     }
 }
