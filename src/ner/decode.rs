@@ -294,20 +294,34 @@ pub fn spans(
     out
 }
 
+/// An article as decoding sees it: its text, tokens, words (token ranges) and each word's label
+/// probabilities under `scheme`.
+pub struct Article<'a> {
+    /// The article's text.
+    pub text: &'a str,
+    /// Its tokens.
+    pub tokens: &'a Tokenized,
+    /// Words as token ranges ([`words`]).
+    pub words: &'a [(usize, usize)],
+    /// Label probabilities per word, `scheme.len()` a word.
+    pub probs: &'a [f32],
+    /// The labels.
+    pub scheme: &'a Scheme,
+}
+
 /// One type per name in an article: a mention whose own type has less than `below` of its
 /// probability takes the type with the most probability summed over every mention of the same
 /// name ([`super::group::key`]; a word's B- and I- tags of a type count for it), so "Epoch Times"
 /// read as ORG three times and, less surely, MISC once is ORG four times. A relabelled mention's
 /// score is the mean probability of its tags under the new type.
-pub fn consistent_types(
-    below: f32,
-    text: &str,
-    tokens: &Tokenized,
-    words: &[(usize, usize)],
-    probs: &[f32],
-    scheme: &Scheme,
-    mentions: &mut [RawMention],
-) {
+pub fn consistent_types(below: f32, article: &Article, mentions: &mut [RawMention]) {
+    let Article {
+        text,
+        tokens,
+        words,
+        probs,
+        scheme,
+    } = *article;
     let (n, n_types) = (scheme.len(), scheme.types.len());
     let starts: Vec<usize> = words.iter().map(|w| tokens.spans[w.0].0).collect();
     // Words of a mention: those starting inside its span.
@@ -365,15 +379,8 @@ pub fn consistent_types(
 /// A person's last name, from a full name the article gives ("Emily Feng"), is that person where
 /// it stands alone and capitalised outside any mention ("FENG:", "Feng said"), when the model
 /// gives the word at least `min` of its probability as PER.
-pub fn propagate_surnames(
-    min: f32,
-    text: &str,
-    tokens: &Tokenized,
-    words: &[(usize, usize)],
-    probs: &[f32],
-    scheme: &Scheme,
-    mentions: &mut Vec<RawMention>,
-) {
+pub fn propagate_surnames(min: f32, article: &Article, mentions: &mut Vec<RawMention>) {
+    let (text, scheme) = (article.text, article.scheme);
     let n = scheme.len();
     let Some(per) = scheme.types.iter().position(|t| t == "PER") else {
         return;
@@ -394,8 +401,11 @@ pub fn propagate_surnames(
         return;
     }
     let mut found = Vec::new();
-    for (w, &(first, last)) in words.iter().enumerate() {
-        let span = Span::new(tokens.spans[first].0, tokens.spans[last - 1].1);
+    for (w, &(first, last)) in article.words.iter().enumerate() {
+        let span = Span::new(
+            article.tokens.spans[first].0,
+            article.tokens.spans[last - 1].1,
+        );
         let Some(word) = text.get(span.start..span.end) else {
             continue;
         };
@@ -409,7 +419,7 @@ pub fn propagate_surnames(
         }
         let p: f32 = (0..n)
             .filter(|&l| scheme.type_of[l] == Some(per))
-            .map(|l| probs[w * n + l])
+            .map(|l| article.probs[w * n + l])
             .sum();
         if p >= min {
             found.push(RawMention {
@@ -475,6 +485,22 @@ mod tests {
         }
     }
 
+    fn article<'a>(
+        text: &'a str,
+        tokens: &'a Tokenized,
+        words: &'a [(usize, usize)],
+        probs: &'a [f32],
+        scheme: &'a Scheme,
+    ) -> Article<'a> {
+        Article {
+            text,
+            tokens,
+            words,
+            probs,
+            scheme,
+        }
+    }
+
     fn one_hot(tags: &[usize], n: usize) -> Vec<f32> {
         tags.iter()
             .flat_map(|&t| (0..n).map(move |c| if c == t { 0.9 } else { 0.1 / (n - 1) as f32 }))
@@ -502,15 +528,16 @@ mod tests {
             .chunks(5)
             .map(|r| (0..5).max_by(|&a, &b| r[a].total_cmp(&r[b])).unwrap())
             .collect();
+        let article = article(text, &t, &w, &probs, &s);
         let mut m = spans(text, &t, &w, &tags, &probs, &s);
         let labels = |m: &[RawMention]| m.iter().map(|x| x.label.clone()).collect::<Vec<_>>();
         assert_eq!(labels(&m), ["ORG", "ORG", "PER", "PER"]);
-        consistent_types(0.95, text, &t, &w, &probs, &s, &mut m);
+        consistent_types(0.95, &article, &mut m);
         assert_eq!(labels(&m), ["ORG", "ORG", "ORG", "PER"]);
         assert!((m[2].score - 0.4).abs() < 1e-6, "{}", m[2].score);
         // Only mentions below the bar vote themselves out: at 0.5 the 55% PER stays.
         let mut m = spans(text, &t, &w, &tags, &probs, &s);
-        consistent_types(0.5, text, &t, &w, &probs, &s, &mut m);
+        consistent_types(0.5, &article, &mut m);
         assert_eq!(labels(&m), ["ORG", "ORG", "PER", "PER"]);
     }
 
@@ -608,8 +635,9 @@ mod tests {
         let mut probs = one_hot(&tags, 5);
         probs[4 * 5..5 * 5].copy_from_slice(&[0.9, 0.1, 0.0, 0.0, 0.0]);
         probs[8 * 5..9 * 5].copy_from_slice(&[0.99, 0.01, 0.0, 0.0, 0.0]);
+        let article = article(text, &t, &w, &probs, &s);
         let mut m = spans(text, &t, &w, &tags, &probs, &s);
-        propagate_surnames(0.05, text, &t, &w, &probs, &s, &mut m);
+        propagate_surnames(0.05, &article, &mut m);
         let found: Vec<(&str, &str)> = m
             .iter()
             .map(|m| (m.span.of(text), m.label.as_str()))
@@ -617,7 +645,7 @@ mod tests {
         assert_eq!(found, [("Emily Feng", "PER"), ("FENG", "PER")]);
         // With no gate every capitalised one counts; the lower-case one never does.
         let mut m = spans(text, &t, &w, &tags, &probs, &s);
-        propagate_surnames(0.0, text, &t, &w, &probs, &s, &mut m);
+        propagate_surnames(0.0, &article, &mut m);
         assert_eq!(m.len(), 3);
     }
 

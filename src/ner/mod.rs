@@ -140,28 +140,19 @@ impl Ner {
             .scheme
             .viterbi(&decode::weigh_outside(&self.scheme, weight, &word_probs));
         let mut mentions = decode::spans(text, &w.tokens, &words, &tags, &word_probs, &self.scheme);
+        let article = decode::Article {
+            text,
+            tokens: &w.tokens,
+            words: &words,
+            probs: &word_probs,
+            scheme: &self.scheme,
+        };
         let below = self.model.config.type_vote_below as f32;
         if below > 0.0 {
-            decode::consistent_types(
-                below,
-                text,
-                &w.tokens,
-                &words,
-                &word_probs,
-                &self.scheme,
-                &mut mentions,
-            );
+            decode::consistent_types(below, &article, &mut mentions);
         }
         if let Some(min) = self.model.config.surname_reach {
-            decode::propagate_surnames(
-                min as f32,
-                text,
-                &w.tokens,
-                &words,
-                &word_probs,
-                &self.scheme,
-                &mut mentions,
-            );
+            decode::propagate_surnames(min as f32, &article, &mut mentions);
         }
         mentions
     }
