@@ -51,9 +51,10 @@ pub struct ModelArgs {
     /// How entity sentiment is computed.
     #[arg(long, value_enum, default_value_t = EntitySentiment::Targeted)]
     pub entity_sentiment: EntitySentiment,
-    /// NER reads windows of whole sentences with 4 tokens of context on each side (the
-    /// default when the NER model's config sets `window_margin`) instead of fixed windows
-    /// overlapping by 3/8: 17% fewer model tokens. Records say so in meta.models.ner.
+    /// NER reads windows of whole sentences with 4 tokens of context on each side instead of
+    /// fixed windows overlapping by 3/8 (17% fewer model tokens). The default when the NER
+    /// model's config sets `window_margin`, as the shipped model's does. Records say so in
+    /// meta.models.ner.
     #[arg(long, conflicts_with = "fixed_windows")]
     pub sentence_windows: bool,
     /// NER reads fixed 126-token windows overlapping by 3/8, whatever the model's config says.
