@@ -109,7 +109,7 @@ def peer_ort(inp, out, threads, block=64, log=None, batch=8):
     with `threads` intra-op threads; NER decoded by argmax of the most central window."""
     import numpy as np
     import onnxruntime as ort
-    from common import core_end
+    from common import sentence_window
     from tokenizers import Tokenizer
     so = ort.SessionOptions(); so.intra_op_num_threads = threads; so.inter_op_num_threads = 1
     ner = ort.InferenceSession(str(ROOT / "models/ner/model.onnx"), so, providers=["CPUExecutionProvider"])
@@ -135,10 +135,9 @@ def peer_ort(inp, out, threads, block=64, log=None, batch=8):
                     # them): a core of sentences, from the peer's own splitter, and `margin`
                     # tokens of context on each side.
                     starts = sentence_token_starts(text, enc.offsets)
-                    core = max(126 - 2 * margin, 63)
                     while s0 < n:
-                        e = core_end(starts, n, s0, core)
-                        wins.append((max(0, s0 - (126 - core) // 2), min(n, e + (126 - core) // 2))); s0 = e
+                        a0, b0, s0 = sentence_window(starts, n, s0, 126, margin)
+                        wins.append((a0, b0))
                 else:
                     while n:
                         e = min(s0 + 126, n); wins.append((s0, e))

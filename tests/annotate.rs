@@ -360,7 +360,7 @@ fn default_sentence_windows_find_the_same_names_as_fixed_windows_with_fewer_mode
     assert!(fixed_run.status.success() && sentences_run.status.success());
     let (fixed, sentences) = (read_jsonl(&fixed_out), read_jsonl(&sentences_out));
     assert_eq!(
-        read_jsonl(&sentences_out),
+        sentences,
         read_jsonl(&{
             let forced = dir.path().join("forced.jsonl");
             assert!(annotate(&forced, &["--sentence-windows"]).status.success());

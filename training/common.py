@@ -158,15 +158,17 @@ def length_groups(lengths, size, gen=None):
     return [groups[i] for i in torch.randperm(len(groups), generator=gen).tolist()]
 
 
-def core_end(starts, n, s, core):
-    """End of the core that begins at token `s`, as src/ner/mod.rs `plan_sentences` picks it:
-    the last sentence start that keeps the core within `core` tokens, or a cut at `core` tokens
-    when the sentence there is longer than any core."""
+def sentence_window(starts, n, s, size, margin):
+    """The window newslens reads for the core of whole sentences that begins at token `s`, as
+    src/ner/mod.rs `plan_sentences` lays it out: (window start, window end, core end). The core
+    ends at the last sentence start that keeps it within `size - 2 * margin` tokens, or is cut
+    there when the sentence is longer than any core; `margin` tokens of context on each side."""
+    core = max(size - 2 * margin, size // 2)
+    margin = (size - core) // 2
     limit = min(s + core, n)
-    if limit == n:
-        return n
+    e = limit
     i = bisect.bisect_right(starts, limit)
-    if i > 0 and starts[i - 1] > s:
+    if limit < n and i > 0 and starts[i - 1] > s:
         nxt = starts[i] if i < len(starts) else n
-        return limit if nxt - starts[i - 1] > core else starts[i - 1]
-    return limit
+        e = limit if nxt - starts[i - 1] > core else starts[i - 1]
+    return max(0, s - margin), min(n, e + margin), e

@@ -8,13 +8,15 @@ decodes: a core of whole sentences (up to 118 tokens, every core token labelled)
 tokens of context on each side; one example starts at each sentence of the document.
 """
 import argparse
+import itertools
 import time
 
 import torch
 from torch import nn
 from transformers import AutoTokenizer, BertForTokenClassification
 
-from common import (DATA, N_CASING, WORK, base_model_dir, casing_class, core_end, linear_schedule,
+from common import (DATA, N_CASING, WORK, base_model_dir, casing_class, linear_schedule,
+                    sentence_window,
                     seed_everything, write_json)
 
 LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
@@ -117,8 +119,6 @@ def build_sentence_window_examples(tok, docs, every_start=True, margin=SENTENCE_
     sentence (and at each cut of a sentence longer than a core), for training; otherwise the
     cores newslens itself decodes (greedy from the document's start), for evaluation."""
     size = MAX_LEN - 2
-    core = max(size - 2 * margin, size // 2)
-    margin = (size - core) // 2
     cls, sep = tok.cls_token_id, tok.sep_token_id
     out = []
     for doc in docs:
@@ -127,8 +127,7 @@ def build_sentence_window_examples(tok, docs, every_start=True, margin=SENTENCE_
         n = len(flat)
         if n == 0:
             continue
-        lens = [len(e[0]) for e in enc]
-        starts = sorted({sum(lens[:k]) for k in range(1, len(lens))} - {0, n})
+        starts = sorted(set(itertools.accumulate(len(e[0]) for e in enc[:-1])) - {0, n})
         if n <= size:
             spans_ = [(0, n, 0, n)] * (len(enc) if every_start else 1)
         else:
@@ -138,8 +137,8 @@ def build_sentence_window_examples(tok, docs, every_start=True, margin=SENTENCE_
                 if s in seen or s >= n:
                     continue
                 seen.add(s)
-                e = core_end(starts, n, s, core)
-                spans_.append((max(0, s - margin), min(n, e + margin), s, e))
+                a, b, e = sentence_window(starts, n, s, size, margin)
+                spans_.append((a, b, s, e))
                 if not every_start or e not in starts:
                     todo.append(e)
         for a, b, s, e in spans_:

@@ -409,11 +409,12 @@ pub fn propagate_surnames(min: f32, article: &Article, mentions: &mut Vec<RawMen
         let Some(word) = text.get(span.start..span.end) else {
             continue;
         };
+        // Mentions are in text order and never overlap: the first one ending after the word's
+        // start is the only one that can cover it.
+        let next = mentions.partition_point(|m| m.span.end <= span.start);
         if !word.starts_with(char::is_uppercase)
+            || mentions.get(next).is_some_and(|m| m.span.start < span.end)
             || !surnames.contains(&word.to_lowercase())
-            || mentions
-                .iter()
-                .any(|m| m.span.start < span.end && span.start < m.span.end)
         {
             continue;
         }
@@ -499,6 +500,15 @@ mod tests {
             probs,
             scheme,
         }
+    }
+
+    /// The mentions' texts when the words of `text` (as `pieces`) are tagged `tags`, surely.
+    fn found_in(text: &str, pieces: &[&str], tags: &[usize]) -> Vec<String> {
+        let t = tokens(text, pieces);
+        spans(text, &t, &words(&t), tags, &one_hot(tags, 5), &scheme())
+            .iter()
+            .map(|m| m.span.of(text).to_string())
+            .collect()
     }
 
     fn one_hot(tags: &[usize], n: usize) -> Vec<f32> {
@@ -591,32 +601,18 @@ mod tests {
         let found: Vec<&str> = m.iter().map(|m| m.span.of(text)).collect();
         assert_eq!(found, ["Great Firewall", "zero"]);
         // "Serie A" keeps its "A".
-        let text = "Serie A";
-        let t = tokens(text, &["serie", "a"]);
-        let m = spans(text, &t, &words(&t), &[3, 4], &one_hot(&[3, 4], 5), &s);
-        assert_eq!(m[0].span.of(text), "Serie A");
+        assert_eq!(found_in("Serie A", &["serie", "a"], &[3, 4])[0], "Serie A");
     }
 
     #[test]
     fn a_mention_never_starts_with_a_mark_standing_apart() {
-        let s = scheme();
         // "Mr. Wei" with the full stop read as B-PER: "Wei".
-        let text = "Mr. Wei";
-        let t = tokens(text, &["mr", ".", "wei"]);
-        let m = spans(
-            text,
-            &t,
-            &words(&t),
-            &[0, 1, 2],
-            &one_hot(&[0, 1, 2], 5),
-            &s,
+        assert_eq!(
+            found_in("Mr. Wei", &["mr", ".", "wei"], &[0, 1, 2])[0],
+            "Wei"
         );
-        assert_eq!(m[0].span.of(text), "Wei");
         // A mark joined to the name stays: ".NET".
-        let text = ".NET";
-        let t = tokens(text, &[".", "net"]);
-        let m = spans(text, &t, &words(&t), &[3, 4], &one_hot(&[3, 4], 5), &s);
-        assert_eq!(m[0].span.of(text), ".NET");
+        assert_eq!(found_in(".NET", &[".", "net"], &[3, 4])[0], ".NET");
     }
 
     #[test]
