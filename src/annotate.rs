@@ -279,6 +279,54 @@ impl Pipeline {
         Ok((mentions, tokens))
     }
 
+    /// Document `d`'s queries: each sentence's tone, and (targeted) each sentence that names
+    /// entities, read with the sentences around it and every entity's mention marked.
+    fn doc_queries(
+        &self,
+        d: usize,
+        doc: &Doc,
+        text: &str,
+        pronouns: &[(usize, usize, Span)],
+        targeted: bool,
+    ) -> Result<DocQueries, ModelError> {
+        let mut sentences = Vec::new();
+        let mut of_sentence = Vec::new();
+        for (s, &span) in doc.seg.sentences.iter().enumerate() {
+            let first = sentences.len();
+            for q in self.sentiment.sentence_queries(text, span)? {
+                sentences.push((Owner::Sentence(d, s), q));
+            }
+            of_sentence.push(first..sentences.len());
+        }
+        let mut targets = Vec::new();
+        if targeted {
+            let sents = &doc.seg.sentences;
+            let k = self.targeted().model().config.context_sentences;
+            for (s, of_sentence) in doc.sentence_entities(pronouns).into_iter().enumerate() {
+                if of_sentence.is_empty() {
+                    continue;
+                }
+                let spans: Vec<Span> = of_sentence.iter().map(|m| m.1).collect();
+                let (first, last) = (s.saturating_sub(k), (s + k).min(sents.len() - 1));
+                // The sentences around, widened to any mention that runs past them.
+                let ctx = spans
+                    .iter()
+                    .fold(Span::new(sents[first].start, sents[last].end), |c, m| {
+                        Span::new(c.start.min(m.start), c.end.max(m.end))
+                    });
+                for (q, which) in self.targeted().target_queries(text, ctx, &spans)? {
+                    let groups = which.iter().map(|&i| of_sentence[i].0).collect();
+                    targets.push((Owner::Entities(d, s, groups), q));
+                }
+            }
+        }
+        Ok(DocQueries {
+            sentences,
+            of_sentence,
+            targets,
+        })
+    }
+
     fn annotate_inner(&self, articles: &[Article]) -> Result<(Vec<Annotation>, Work), ModelError> {
         let texts: Vec<&str> = articles.iter().map(|a| a.text.as_str()).collect();
         let prepared: Vec<(Segmented, Windows)> = texts
@@ -306,45 +354,29 @@ impl Pipeline {
             .map(|(d, doc)| reach.map_or_else(Vec::new, |r| doc.pronouns(texts[d], r)))
             .collect();
 
-        // Every sentiment query of the batch, with its owner.
-        let mut queries: Vec<(Owner, Query)> = Vec::new();
-        let mut targets: Vec<(Owner, Query)> = Vec::new();
+        // Every sentiment query of the batch, with its owner: built per document in parallel
+        // (tokenizing every sentence is serial work otherwise), then laid end to end in order.
         let targeted = self.entity_sentiment == EntitySentiment::Targeted;
         let head = self.entity_head();
+        let per_doc: Vec<DocQueries> = docs
+            .par_iter()
+            .enumerate()
+            .map(|(d, doc)| self.doc_queries(d, doc, texts[d], &pronouns[d], targeted))
+            .collect::<Result<_, ModelError>>()?;
+        let mut queries: Vec<(Owner, Query)> = Vec::new();
+        let mut targets: Vec<(Owner, Query)> = Vec::new();
         // Queries of each (document, sentence): a range of `queries`.
         let mut of_sentence: Vec<Vec<std::ops::Range<usize>>> = Vec::new();
-        for (d, doc) in docs.iter().enumerate() {
-            let mut ranges = Vec::new();
-            for (s, &span) in doc.seg.sentences.iter().enumerate() {
-                let first = queries.len();
-                for q in self.sentiment.sentence_queries(texts[d], span)? {
-                    queries.push((Owner::Sentence(d, s), q));
-                }
-                ranges.push(first..queries.len());
-            }
-            of_sentence.push(ranges);
-            if targeted {
-                let sents = &doc.seg.sentences;
-                let k = self.targeted().model().config.context_sentences;
-                for (s, of_sentence) in doc.sentence_entities(&pronouns[d]).into_iter().enumerate()
-                {
-                    if of_sentence.is_empty() {
-                        continue;
-                    }
-                    let spans: Vec<Span> = of_sentence.iter().map(|m| m.1).collect();
-                    let (first, last) = (s.saturating_sub(k), (s + k).min(sents.len() - 1));
-                    // The sentences around, widened to any mention that runs past them.
-                    let ctx = spans
-                        .iter()
-                        .fold(Span::new(sents[first].start, sents[last].end), |c, m| {
-                            Span::new(c.start.min(m.start), c.end.max(m.end))
-                        });
-                    for (q, which) in self.targeted().target_queries(texts[d], ctx, &spans)? {
-                        let groups = which.iter().map(|&i| of_sentence[i].0).collect();
-                        targets.push((Owner::Entities(d, s, groups), q));
-                    }
-                }
-            }
+        for dq in per_doc {
+            let base = queries.len();
+            of_sentence.push(
+                dq.of_sentence
+                    .into_iter()
+                    .map(|r| r.start + base..r.end + base)
+                    .collect(),
+            );
+            queries.extend(dq.sentences);
+            targets.extend(dq.targets);
         }
         let refs: Vec<&Query> = queries.iter().map(|(_, q)| q).collect();
         let target_refs: Vec<&Query> = targets.iter().map(|(_, q)| q).collect();
@@ -409,6 +441,13 @@ impl Pipeline {
             .collect();
         Ok((out, Work { tokens }))
     }
+}
+
+/// One document's sentiment queries, before they join the batch's.
+struct DocQueries {
+    sentences: Vec<(Owner, Query)>,
+    of_sentence: Vec<std::ops::Range<usize>>,
+    targets: Vec<(Owner, Query)>,
 }
 
 /// What a sentiment query is for: (document, sentence), or (document, sentence, the entities
