@@ -302,11 +302,11 @@ impl Pipeline {
         if targeted {
             let sents = &doc.seg.sentences;
             let k = self.targeted().model().config.context_sentences;
-            for (s, of_sentence) in doc.sentence_entities(pronouns).into_iter().enumerate() {
-                if of_sentence.is_empty() {
+            for (s, named) in doc.sentence_entities(pronouns).into_iter().enumerate() {
+                if named.is_empty() {
                     continue;
                 }
-                let spans: Vec<Span> = of_sentence.iter().map(|m| m.1).collect();
+                let spans: Vec<Span> = named.iter().map(|m| m.1).collect();
                 let (first, last) = (s.saturating_sub(k), (s + k).min(sents.len() - 1));
                 // The sentences around, widened to any mention that runs past them.
                 let ctx = spans
@@ -315,7 +315,7 @@ impl Pipeline {
                         Span::new(c.start.min(m.start), c.end.max(m.end))
                     });
                 for (q, which) in self.targeted().target_queries(text, ctx, &spans)? {
-                    let groups = which.iter().map(|&i| of_sentence[i].0).collect();
+                    let groups = which.iter().map(|&i| named[i].0).collect();
                     targets.push((Owner::Entities(d, s, groups), q));
                 }
             }
