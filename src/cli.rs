@@ -155,6 +155,10 @@ pub enum EvalCommand {
         /// Score only this split (by a hash of the record id, as in training/news_data.py).
         #[arg(long, value_enum, default_value_t = Split::All)]
         split: Split,
+        /// Also write each target's prediction to this JSONL file, one line a target in file
+        /// order: `{id, from, to, mention, gold, predicted, probabilities}`.
+        #[arg(long, value_name = "FILE")]
+        predictions: Option<PathBuf>,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,

@@ -351,9 +351,13 @@ fn eval(what: EvalCommand) -> Result<()> {
             println!("accuracy {:.4}  macro-F1 {:.4}", r.accuracy, r.macro_f1);
         }
         EvalCommand::Targeted {
-            file, split, json, ..
+            file,
+            split,
+            predictions,
+            json,
+            ..
         } => {
-            let r = newslens::eval::eval_targeted(&pipeline, &file, split)
+            let r = newslens::eval::eval_targeted(&pipeline, &file, split, predictions.as_deref())
                 .map_err(anyhow::Error::msg)?;
             if json {
                 return print_json(&r);

@@ -1,4 +1,5 @@
-//! `newslens eval` on the shared gold data reproduces the metrics shipped with the models.
+//! `newslens eval` on the shared gold data reproduces the metrics shipped with the models, and
+//! its per-target predictions add up to its scores.
 
 mod common;
 
@@ -25,6 +26,106 @@ fn measured(dir: &std::path::Path, key: &str) -> Value {
 fn close(a: &Value, b: &Value, field: &str) {
     let (x, y) = (a[field].as_f64().unwrap(), b[field].as_f64().unwrap());
     assert!((x - y).abs() < 1e-3, "{field}: measured {x}, shipped {y}");
+}
+
+/// Char offsets of `mention` in `text`, as a targeted gold file gives them.
+fn target(text: &str, mention: &str, polarity: &str) -> Value {
+    let at = text.find(mention).expect("the mention is in the text");
+    let from = text[..at].chars().count();
+    serde_json::json!({"from": from, "to": from + mention.chars().count(), "polarity": polarity})
+}
+
+#[test]
+fn targeted_predictions_are_one_line_a_target_and_add_up_to_the_scores() {
+    let records = [
+        (
+            "p1",
+            "The mayor praised Ana Silva for her brave rescue of the flood victims.",
+            vec![("Ana Silva", "positive")],
+        ),
+        (
+            "p2",
+            "Critics said Acme Corp lied to regulators, while Bolt Ltd was cleared of wrongdoing.",
+            vec![("Acme Corp", "negative"), ("Bolt Ltd", "positive")],
+        ),
+        (
+            "p3",
+            "Zoë Müller met officials in Zürich on Tuesday.",
+            vec![("Zoë Müller", "neutral"), ("Zürich", "neutral")],
+        ),
+        (
+            "p4",
+            "Fans booed Carlos Vela after the worst performance of his career.",
+            vec![("Carlos Vela", "negative")],
+        ),
+        (
+            "p5",
+            "Nordbank reported quarterly results on Friday.",
+            vec![("Nordbank", "neutral")],
+        ),
+        (
+            "p6",
+            "Investors cheered as Helio Energy posted record profits and raised its dividend.",
+            vec![("Helio Energy", "positive")],
+        ),
+    ];
+    let lines: Vec<Value> = records
+        .iter()
+        .map(|(id, text, ts)| {
+            let targets: Vec<Value> = ts.iter().map(|(m, p)| target(text, m, p)).collect();
+            serde_json::json!({"id": id, "text": text, "targets": targets})
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (gold, out) = (dir.path().join("gold.jsonl"), dir.path().join("pred.jsonl"));
+    write_jsonl(&gold, &lines);
+    let r = eval(&[
+        "eval",
+        "targeted",
+        gold.to_str().unwrap(),
+        "--predictions",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let preds = read_jsonl(&out);
+    let expected: Vec<(&str, &str, &str)> = records
+        .iter()
+        .flat_map(|(id, _, ts)| ts.iter().map(move |(m, p)| (*id, *m, *p)))
+        .collect();
+    assert_eq!(preds.len(), expected.len());
+    assert_eq!(r["examples"], expected.len());
+    let classes = ["negative", "neutral", "positive"];
+    let mut confusion = [[0u64; 3]; 3];
+    for (p, (id, mention, polarity)) in preds.iter().zip(&expected) {
+        assert_eq!(
+            (p["id"].as_str(), p["gold"].as_str()),
+            (Some(*id), Some(*polarity))
+        );
+        assert_eq!(p["mention"], *mention);
+        let text = records.iter().find(|r| r.0 == *id).unwrap().1;
+        let (from, to) = (p["from"].as_u64().unwrap(), p["to"].as_u64().unwrap());
+        assert_eq!(char_slice(text, from, to), *mention);
+        let probs: Vec<f64> = classes
+            .iter()
+            .map(|c| p["probabilities"][c].as_f64().unwrap())
+            .collect();
+        assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-3, "{p}");
+        let best = (0..3)
+            .max_by(|&a, &b| probs[a].total_cmp(&probs[b]))
+            .unwrap();
+        assert_eq!(p["predicted"], classes[best], "{p}");
+        let g = classes.iter().position(|c| c == polarity).unwrap();
+        confusion[g][best] += 1;
+    }
+    // The file is what the scores were computed from.
+    let shown: Vec<Vec<u64>> = serde_json::from_value(r["confusion"].clone()).unwrap();
+    assert_eq!(shown, confusion.map(|row| row.to_vec()).to_vec());
+    let right = (0..3).map(|c| confusion[c][c]).sum::<u64>() as f64;
+    close(
+        &r,
+        &serde_json::json!({"accuracy": right / expected.len() as f64}),
+        "accuracy",
+    );
 }
 
 #[test]

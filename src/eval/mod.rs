@@ -12,7 +12,7 @@ pub use conll::{eval_ner, NerReport};
 pub use document::{eval_document, find_target, DocumentReport};
 pub use sentiment::{eval_sentiment, SentimentReport};
 pub use split::Split;
-pub use targeted::{eval_targeted, TargetedReport};
+pub use targeted::{eval_targeted, TargetPrediction, TargetedReport};
 
 use serde::Serialize;
 

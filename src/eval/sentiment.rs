@@ -47,7 +47,7 @@ fn detok(s: &str) -> String {
 /// `eval targeted` scores it).
 pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentReport, String> {
     if path.extension().is_none_or(|e| e != "tsv") {
-        let r = super::eval_targeted(pipeline, path, super::split::Split::All)?;
+        let r = super::eval_targeted(pipeline, path, super::split::Split::All, None)?;
         return Ok(SentimentReport {
             model: r.model,
             file: r.file,

@@ -6,11 +6,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::classes::{class_of, ClassScores};
+use super::classes::{class_of, ClassScores, CLASSES};
 use super::split::Split;
 use crate::model::ModelError;
 use crate::schema::Probabilities;
-use crate::sentiment::{most_probable, Query, SentimentModel};
+use crate::sentiment::{most_probable, sentiment, Query, SentimentModel};
 use crate::text::{CharIndex, Span};
 use crate::Pipeline;
 
@@ -33,11 +33,32 @@ pub struct TargetedReport {
     pub mixed: Option<ClassScores>,
 }
 
-/// Scores the targeted model on the records of `path` in `split`.
+/// One target's result, as `--predictions` writes it (a JSONL line per target, in file order).
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetPrediction {
+    /// The record's id.
+    pub id: String,
+    /// The target's start, in chars, as the gold file gives it.
+    pub from: u64,
+    /// Its end, in chars.
+    pub to: u64,
+    /// The text between them.
+    pub mention: String,
+    /// The gold class.
+    pub gold: &'static str,
+    /// The most probable class.
+    pub predicted: String,
+    /// The model's probabilities, rounded as `annotate` writes them.
+    pub probabilities: Probabilities,
+}
+
+/// Scores the targeted model on the records of `path` in `split`; with `predictions_out`, writes
+/// each target's prediction there ([`TargetPrediction`]).
 pub fn eval_targeted(
     pipeline: &Pipeline,
     path: &Path,
     split: Split,
+    predictions_out: Option<&Path>,
 ) -> Result<TargetedReport, String> {
     let body = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
@@ -48,6 +69,8 @@ pub fn eval_targeted(
     let mut gold = Vec::new();
     // Per target: whether its record's targets differ in polarity.
     let mut mixed = Vec::new();
+    // Per target: (record id, from, to, mention).
+    let mut refs: Vec<(String, u64, u64, String)> = Vec::new();
     let mut records = 0;
     for (n, line) in body.lines().enumerate() {
         if line.trim().is_empty() {
@@ -87,6 +110,7 @@ pub fn eval_targeted(
                 return Err(err(n, "a target's `from` must be before its `to`"));
             }
             spans.push(Span::new(a, b));
+            refs.push((id.to_string(), from, to, text[a..b].to_string()));
             gold.push(class);
         }
         let classes = &gold[gold.len() - spans.len()..];
@@ -104,6 +128,23 @@ pub fn eval_targeted(
         })
         .map_err(|e| e.to_string())?;
     let pairs: Vec<(usize, usize)> = probs.iter().map(most_probable).zip(gold).collect();
+    if let Some(out) = predictions_out {
+        let lines = refs.into_iter().zip(&pairs).zip(&probs).map(
+            |(((id, from, to, mention), &(_, gold)), &p)| {
+                let s = sentiment(p);
+                TargetPrediction {
+                    id,
+                    from,
+                    to,
+                    mention,
+                    gold: CLASSES[gold],
+                    predicted: s.label,
+                    probabilities: s.probabilities,
+                }
+            },
+        );
+        write_jsonl(out, lines)?;
+    }
     let (mixed_pairs, mixed_probs): (Vec<_>, Vec<_>) = pairs
         .iter()
         .zip(&probs)
@@ -185,4 +226,18 @@ fn by_entity_head(
         }
     }
     Ok(out)
+}
+
+/// Writes `items` to `path`, one JSON object a line.
+fn write_jsonl<T: Serialize>(path: &Path, items: impl Iterator<Item = T>) -> Result<(), String> {
+    use std::io::Write;
+    let fail = |e: std::io::Error| format!("{}: cannot write: {e}", path.display());
+    let mut w = std::fs::File::create(path)
+        .map(std::io::BufWriter::new)
+        .map_err(fail)?;
+    for item in items {
+        let line = serde_json::to_string(&item).map_err(|e| e.to_string())?;
+        writeln!(w, "{line}").map_err(fail)?;
+    }
+    w.flush().map_err(fail)
 }
