@@ -173,7 +173,8 @@ pub enum EvalCommand {
         /// Score only this split (PerSenT: `heldout` was never trained on).
         #[arg(long, value_enum, default_value_t = Split::All)]
         split: Split,
-        /// Also write each article's entity-tone features and gold label to this JSONL file.
+        /// Also write each article's line to this JSONL file: `{id, target, gold, found, predicted,
+        /// article_tone, features}` (the entity-tone features the layer reads; null when not found).
         #[arg(long, value_name = "FILE")]
         features: Option<PathBuf>,
         /// Print one JSON object instead of a table.

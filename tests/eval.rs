@@ -214,15 +214,29 @@ fn targeted_scores_match_the_model_card() {
 #[ignore = "needs ../shared/data: `make test` runs it when the folder is there"]
 fn document_tone_matches_the_model_card() {
     let data = required_data();
+    let dir = tempfile::tempdir().unwrap();
+    let lines = dir.path().join("articles.jsonl");
     let r = eval(&[
         "eval",
         "document",
         data.join("persent/dev.jsonl").to_str().unwrap(),
         "--split",
         "heldout",
+        "--features",
+        lines.to_str().unwrap(),
         "--json",
     ]);
     assert_eq!(r["articles"], 241, "PerSenT held-out split");
+    // The per-article lines are what the scores were computed from.
+    let per_article = read_jsonl(&lines);
+    assert_eq!(per_article.len(), 241);
+    for (key, field) in [("predicted", "entity"), ("article_tone", "article_tone")] {
+        let right = per_article.iter().filter(|a| a[key] == a["gold"]).count();
+        let accuracy = serde_json::json!({"accuracy": right as f64 / 241.0});
+        close(&r[field], &accuracy, "accuracy");
+    }
+    let found = per_article.iter().filter(|a| a["found"] == true).count();
+    assert_eq!(r["target_found"], found);
     let card = shipped("targeted", "persent_heldout_document");
     close(&r["entity"], &card["entity"], "macro_f1");
     assert!(r["target_found"].as_u64().unwrap() > 200, "{r}");

@@ -69,7 +69,8 @@ fn label_class(label: &str) -> usize {
 }
 
 /// Scores the entity tone on the articles of `path` in `split`; with `features_out`, writes each
-/// article's entity-tone features and gold label there (for `training/fit_entity_tone.py`).
+/// article's prediction, its own tone, the entity-tone features and the gold label there (for
+/// `training/fit_entity_tone.py`, and to read the errors).
 pub fn eval_document(
     pipeline: &Pipeline,
     path: &Path,
@@ -127,6 +128,7 @@ pub fn eval_document(
                 let f = hit.map(|e| features(&e.evidence, &a.sentiment.probabilities));
                 let line = serde_json::json!({
                     "id": a.id, "target": target, "gold": CLASSES[*gold], "found": hit.is_some(),
+                    "predicted": CLASSES[pred], "article_tone": CLASSES[doc],
                     "features": f.map(|v| FEATURES.iter().zip(v).map(|(k, x)| (k.to_string(), x.into()))
                         .collect::<serde_json::Map<String, serde_json::Value>>()),
                 });
