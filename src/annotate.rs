@@ -15,6 +15,7 @@ use crate::schema::{
     Annotation, ChromeLine, Entity, Mention, Models, Probabilities, RunMeta, SentenceAnnotation,
 };
 use crate::sentiment::entity::entity_tone;
+use crate::sentiment::pooled::pooled_tone;
 use crate::sentiment::pronoun::{pronoun_mentions, Named};
 use crate::sentiment::{aggregate, sentiment, Query, Scored, SentimentModel};
 use crate::text::{segment, CharIndex, ChromeRules, Segmented, Span};
@@ -39,8 +40,9 @@ pub enum EntitySentiment {
 pub struct PipelineConfig {
     /// NER model directory.
     pub ner_model: PathBuf,
-    /// Sentence sentiment model directory.
-    pub sentiment_model: PathBuf,
+    /// Sentence sentiment model directory; `None`: the NER model's tone head (`tone_head` in
+    /// its config) gives each sentence's tone from the NER pass.
+    pub sentiment_model: Option<PathBuf>,
     /// Targeted (entity) sentiment model directory; `None`: the sentence model, if it was
     /// trained for marked mentions.
     pub targeted_model: Option<PathBuf>,
@@ -70,13 +72,15 @@ pub enum NerWindows {
 }
 
 impl PipelineConfig {
-    /// The models in `dir` (`ner/`, `sentiment/`, `targeted/` when present, as shipped in the
-    /// project's `models/`), one worker per core, default chrome rules, targeted entity sentiment.
+    /// The models in `dir` (`ner/`, `sentiment/` unless the NER model reads sentence tone,
+    /// `targeted/` when present, as shipped in the project's `models/`), one worker per core,
+    /// default chrome rules, targeted entity sentiment.
     pub fn with_models(dir: &std::path::Path) -> Self {
         let targeted = dir.join("targeted");
+        let ner = dir.join("ner");
         PipelineConfig {
-            ner_model: dir.join("ner"),
-            sentiment_model: dir.join("sentiment"),
+            sentiment_model: (!reads_sentence_tone(&ner)).then(|| dir.join("sentiment")),
+            ner_model: ner,
             targeted_model: targeted.is_dir().then_some(targeted),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             batch_size: 8,
@@ -85,6 +89,12 @@ impl PipelineConfig {
             ner_windows: NerWindows::Model,
         }
     }
+}
+
+/// Whether the NER model in `dir` gives sentence tone from its own pass (`tone_head` in its
+/// config); false when its config cannot be read (loading it reports why).
+pub fn reads_sentence_tone(dir: &std::path::Path) -> bool {
+    crate::model::ModelConfig::load(dir).is_ok_and(|c| c.sentence_tone)
 }
 
 /// Counters of model work, for progress and benchmarks.
@@ -97,7 +107,8 @@ pub struct Work {
 /// The loaded models and settings.
 pub struct Pipeline {
     ner: Ner,
-    sentiment: SentimentModel,
+    /// The sentence model; `None`: sentence tone comes from the NER pass (its tone head).
+    sentiment: Option<SentimentModel>,
     targeted: Option<SentimentModel>,
     chrome: ChromeRules,
     pool: rayon::ThreadPool,
@@ -129,16 +140,25 @@ impl Pipeline {
             NerWindows::Fixed => c.window_margin = None,
         }
         let ner = Ner::new(ner_model);
-        let sentiment = SentimentModel::new(
-            Model::load(&cfg.sentiment_model, threads)?,
-            &cfg.sentiment_model,
-        )?;
-        if sentiment.marks_all() {
-            return Err(ModelError::File {
-                path: cfg.sentiment_model.join("config.json"),
-                message: "a marker-head model (\"target_head\": \"marker\") scores marked mentions, not sentences: pass it as --targeted-model".into(),
-            });
-        }
+        let sentiment = match &cfg.sentiment_model {
+            Some(dir) => {
+                let m = SentimentModel::new(Model::load(dir, threads)?, dir)?;
+                if m.marks_all() {
+                    return Err(ModelError::File {
+                        path: dir.join("config.json"),
+                        message: "a marker-head model (\"target_head\": \"marker\") scores marked mentions, not sentences: pass it as --targeted-model".into(),
+                    });
+                }
+                Some(m)
+            }
+            None if ner.model().config.sentence_tone => None,
+            None => {
+                return Err(ModelError::File {
+                    path: cfg.ner_model.join("config.json"),
+                    message: "this NER model reads no sentence tone (no \"tone_head\"): give a sentence model with --sentiment-model".into(),
+                })
+            }
+        };
         // The targeted model is loaded only when it is used.
         let targeted = match &cfg.targeted_model {
             Some(dir) if cfg.entity_sentiment == EntitySentiment::Targeted => {
@@ -146,11 +166,18 @@ impl Pipeline {
             }
             _ => None,
         };
-        let can_target = targeted.as_ref().unwrap_or(&sentiment).targeted();
+        let can_target = targeted
+            .as_ref()
+            .or(sentiment.as_ref())
+            .is_some_and(|m| m.targeted());
         let entity_sentiment = match cfg.entity_sentiment {
-            EntitySentiment::Head if !sentiment.scores_entities() => {
+            EntitySentiment::Head if !sentiment.as_ref().is_some_and(|m| m.scores_entities()) => {
                 return Err(ModelError::File {
-                    path: cfg.sentiment_model.join("config.json"),
+                    path: cfg
+                        .sentiment_model
+                        .as_ref()
+                        .unwrap_or(&cfg.ner_model)
+                        .join("config.json"),
                     message: "--entity-sentiment head needs a sentiment model with an entity head (\"entity_head\": \"tokens\"); use targeted or sentence".into(),
                 })
             }
@@ -186,7 +213,10 @@ impl Pipeline {
                 Some(_) => format!("{}+sentence-windows", ner.id()),
                 None => ner.id(),
             },
-            sentiment: self.sentiment.model().config.id(),
+            sentiment: self
+                .sentiment
+                .as_ref()
+                .map_or_else(|| ner.id(), |m| m.model().config.id()),
             targeted: self.entity_tone_model().map(|m| m.model().config.id()),
         }
     }
@@ -195,8 +225,8 @@ impl Pipeline {
     /// (the mean of the sentences' own tone).
     fn entity_tone_model(&self) -> Option<&SentimentModel> {
         match self.entity_sentiment {
-            EntitySentiment::Targeted => Some(self.targeted()),
-            EntitySentiment::Head => Some(&self.sentiment),
+            EntitySentiment::Targeted => self.targeted(),
+            EntitySentiment::Head => self.sentiment.as_ref(),
             EntitySentiment::Sentence => None,
         }
     }
@@ -206,14 +236,15 @@ impl Pipeline {
         &self.ner
     }
 
-    /// The sentence sentiment stage (used by the evaluator).
-    pub fn sentiment(&self) -> &SentimentModel {
-        &self.sentiment
+    /// The sentence sentiment stage (used by the evaluator); `None` when sentence tone comes
+    /// from the NER pass.
+    pub fn sentiment(&self) -> Option<&SentimentModel> {
+        self.sentiment.as_ref()
     }
 
     /// The targeted sentiment stage: the targeted model, or the sentence model.
-    pub fn targeted(&self) -> &SentimentModel {
-        self.targeted.as_ref().unwrap_or(&self.sentiment)
+    pub fn targeted(&self) -> Option<&SentimentModel> {
+        self.targeted.as_ref().or(self.sentiment.as_ref())
     }
 
     /// Whether entity tone comes from the sentiment model's entity head.
@@ -255,28 +286,63 @@ impl Pipeline {
                 .par_iter()
                 .map(|t| self.ner.windows(t))
                 .collect::<Result<Vec<_>, _>>()?;
-            self.run_ner(texts, &windows).map(|(m, _)| m)
+            self.run_ner(texts, &windows).map(|r| r.mentions)
         })
     }
 
-    fn run_ner(
-        &self,
-        texts: &[&str],
-        windows: &[Windows],
-    ) -> Result<(Vec<Vec<RawMention>>, usize), ModelError> {
+    /// Each text's sentence tone read off the NER pass over the whole text (the evaluator's
+    /// path when the NER model has a tone head); `None` for a text without tokens.
+    pub fn text_tones(&self, texts: &[&str]) -> Result<Vec<Option<Probabilities>>, ModelError> {
+        let temperature = self.ner.model().config.temperature;
+        self.pool.install(|| {
+            let windows = texts
+                .par_iter()
+                .map(|t| self.ner.windows(t))
+                .collect::<Result<Vec<_>, _>>()?;
+            let tones = self.run_ner(texts, &windows)?.tones;
+            Ok(texts
+                .iter()
+                .zip(&windows)
+                .zip(&tones)
+                .map(|((t, w), tone)| {
+                    pooled_tone(w.spans(), tone, Span::new(0, t.len()), temperature)
+                })
+                .collect())
+        })
+    }
+
+    fn run_ner(&self, texts: &[&str], windows: &[Windows]) -> Result<NerPass, ModelError> {
         let pieces: Vec<Vec<Piece>> = windows.par_iter().map(|w| self.ner.pieces(w)).collect();
         let flat: Vec<&Piece> = pieces.iter().flatten().collect();
         let (scores, tokens) = run_counted(self.ner.model(), &flat, self.batch_size)?;
-        let mut logits = scores.into_iter().map(|s| s.logits);
-        let per_article: Vec<Vec<Vec<f32>>> = pieces
+        let mut scores = scores.into_iter();
+        // Per article: each window's label logits and tone rows.
+        type Rows = Vec<Vec<f32>>;
+        let per_article: Vec<(Rows, Rows)> = pieces
             .iter()
-            .map(|p| logits.by_ref().take(p.len()).collect())
+            .map(|p| {
+                scores
+                    .by_ref()
+                    .take(p.len())
+                    .map(|s| (s.logits, s.tokens))
+                    .unzip()
+            })
             .collect();
-        let mentions = (0..texts.len())
-            .into_par_iter()
-            .map(|i| self.ner.decode(texts[i], &windows[i], &per_article[i]))
-            .collect();
-        Ok((mentions, tokens))
+        let (mentions, tones) = per_article
+            .par_iter()
+            .enumerate()
+            .map(|(i, (logits, rows))| {
+                (
+                    self.ner.decode(texts[i], &windows[i], logits),
+                    self.ner.token_tone(&windows[i], rows),
+                )
+            })
+            .unzip();
+        Ok(NerPass {
+            mentions,
+            tones,
+            tokens,
+        })
     }
 
     /// Document `d`'s queries: each sentence's tone, and (targeted) each sentence that names
@@ -293,15 +359,17 @@ impl Pipeline {
         let mut of_sentence = Vec::new();
         for (s, &span) in doc.seg.sentences.iter().enumerate() {
             let first = sentences.len();
-            for q in self.sentiment.sentence_queries(text, span)? {
-                sentences.push((Owner::Sentence(d, s), q));
+            if let Some(model) = &self.sentiment {
+                for q in model.sentence_queries(text, span)? {
+                    sentences.push((Owner::Sentence(d, s), q));
+                }
             }
             of_sentence.push(first..sentences.len());
         }
         let mut targets = Vec::new();
-        if targeted {
+        if let Some(model) = self.targeted().filter(|_| targeted) {
             let sents = &doc.seg.sentences;
-            let k = self.targeted().model().config.context_sentences;
+            let k = model.model().config.context_sentences;
             for (s, named) in doc.sentence_entities(pronouns).into_iter().enumerate() {
                 if named.is_empty() {
                     continue;
@@ -314,7 +382,7 @@ impl Pipeline {
                     .fold(Span::new(sents[first].start, sents[last].end), |c, m| {
                         Span::new(c.start.min(m.start), c.end.max(m.end))
                     });
-                for (q, which) in self.targeted().target_queries(text, ctx, &spans)? {
+                for (q, which) in model.target_queries(text, ctx, &spans)? {
                     let groups = which.iter().map(|&i| named[i].0).collect();
                     targets.push((Owner::Entities(d, s, groups), q));
                 }
@@ -334,7 +402,11 @@ impl Pipeline {
             .map(|t| Ok((segment(t, &self.chrome), self.ner.windows(t)?)))
             .collect::<Result<_, ModelError>>()?;
         let (segments, windows): (Vec<Segmented>, Vec<Windows>) = prepared.into_iter().unzip();
-        let (mentions, mut tokens) = self.run_ner(&texts, &windows)?;
+        let NerPass {
+            mentions,
+            tones,
+            mut tokens,
+        } = self.run_ner(&texts, &windows)?;
 
         // Mentions in content sentences only, grouped into entities.
         let docs: Vec<Doc> = segments
@@ -380,12 +452,20 @@ impl Pipeline {
         }
         let refs: Vec<&Query> = queries.iter().map(|(_, q)| q).collect();
         let target_refs: Vec<&Query> = targets.iter().map(|(_, q)| q).collect();
-        let (scored, sentence_tokens) = self.memo.sentences.results(&refs, |q| {
-            self.sentiment.classify_scored(q, self.batch_size)
-        })?;
-        let (target_probs, target_tokens) = self.memo.targets.results(&target_refs, |q| {
-            self.targeted().classify_targets(q, self.batch_size)
-        })?;
+        let (scored, sentence_tokens) =
+            self.memo
+                .sentences
+                .results(&refs, |q| match &self.sentiment {
+                    Some(m) => m.classify_scored(q, self.batch_size),
+                    None => Ok(Vec::new()),
+                })?;
+        let (target_probs, target_tokens) =
+            self.memo
+                .targets
+                .results(&target_refs, |q| match self.targeted() {
+                    Some(m) => m.classify_targets(q, self.batch_size),
+                    None => Ok(Vec::new()),
+                })?;
         tokens += sentence_tokens + target_tokens;
 
         let mut sentence_parts: Vec<Vec<Vec<(Probabilities, f64)>>> = docs
@@ -401,6 +481,18 @@ impl Pipeline {
                 sentence_parts[d][s].push((p.probabilities, q.weight));
             }
         }
+        if self.sentiment.is_none() {
+            // Sentence tone from the NER pass's tone head.
+            let temperature = self.ner.model().config.temperature;
+            for (d, doc) in docs.iter().enumerate() {
+                for (s, &span) in doc.seg.sentences.iter().enumerate() {
+                    let spans = windows[d].spans();
+                    if let Some(p) = pooled_tone(spans, &tones[d], span, temperature) {
+                        sentence_parts[d][s].push((p, 1.0));
+                    }
+                }
+            }
+        }
         for ((owner, _), probs) in targets.iter().zip(target_probs) {
             if let Owner::Entities(d, s, groups) = owner {
                 for (&g, p) in groups.iter().zip(probs) {
@@ -408,13 +500,13 @@ impl Pipeline {
                 }
             }
         }
-        if head {
+        if let Some(model) = self.sentiment.as_ref().filter(|_| head) {
             for (d, doc) in docs.iter().enumerate() {
                 for (g, s, span) in doc.entity_sentences(&pronouns[d]) {
                     let parts = of_sentence[d][s]
                         .clone()
                         .map(|i| (&queries[i].1, &scored[i]));
-                    if let Some(p) = self.sentiment.tone_towards(parts, span) {
+                    if let Some(p) = model.tone_towards(parts, span) {
                         entity_parts[d][g].push((s, p));
                     }
                 }
@@ -441,6 +533,14 @@ impl Pipeline {
             .collect();
         Ok((out, Work { tokens }))
     }
+}
+
+/// What the NER pass gives, per text: mentions, and each token's tone when the model has a
+/// tone head (empty otherwise); and the model tokens it ran.
+struct NerPass {
+    mentions: Vec<Vec<RawMention>>,
+    tones: Vec<Vec<[f32; 4]>>,
+    tokens: usize,
 }
 
 /// One document's sentiment queries, before they join the batch's.

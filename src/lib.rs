@@ -39,5 +39,5 @@ pub mod sentiment;
 pub mod shard;
 pub mod text;
 
-pub use annotate::{EntitySentiment, NerWindows, Pipeline, PipelineConfig};
+pub use annotate::{reads_sentence_tone, EntitySentiment, NerWindows, Pipeline, PipelineConfig};
 pub use schema::Annotation;

@@ -16,7 +16,7 @@ use newslens::output::{write_rejects, Resume, Writer};
 use newslens::run::{Progress, RunOptions};
 use newslens::shard::Shard;
 use newslens::text::ChromeRules;
-use newslens::{EntitySentiment, NerWindows, Pipeline, PipelineConfig};
+use newslens::{reads_sentence_tone, EntitySentiment, NerWindows, Pipeline, PipelineConfig};
 
 /// Exit code when some inputs were rejected.
 const EXIT_REJECTS: u8 = 3;
@@ -57,17 +57,19 @@ fn pipeline(m: &ModelArgs, chrome: ChromeRules) -> Result<Pipeline> {
     } else {
         m.threads
     };
+    let ner_model = model_dir(&m.ner_model, "ner");
+    // The head mode reads sentence and entity tone from one joint model; otherwise an NER model
+    // with a tone head gives sentence tone from its own pass, unless a sentence model is named.
+    let head = m.entity_sentiment == EntitySentiment::Head;
+    let sentiment_model = match &m.sentiment_model {
+        Some(dir) => Some(dir.clone()),
+        None if head => Some(model_dir(&None, "joint")),
+        None if reads_sentence_tone(&ner_model) => None,
+        None => Some(model_dir(&None, "sentiment")),
+    };
     Ok(Pipeline::new(PipelineConfig {
-        ner_model: model_dir(&m.ner_model, "ner"),
-        // The head mode reads sentence and entity tone from one joint model.
-        sentiment_model: model_dir(
-            &m.sentiment_model,
-            if m.entity_sentiment == EntitySentiment::Head {
-                "joint"
-            } else {
-                "sentiment"
-            },
-        ),
+        ner_model,
+        sentiment_model,
         targeted_model: match &m.targeted_model {
             Some(dir) => Some(dir.clone()),
             None => Some(model_dir(&None, "targeted")).filter(|d| d.is_dir()),

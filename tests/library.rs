@@ -87,7 +87,7 @@ fn every_target_is_scored_once_when_targets_overlap_or_a_sentence_is_too_long() 
     let mut cfg = PipelineConfig::with_models(&root().join("models"));
     cfg.threads = 1;
     let pipeline = Pipeline::new(cfg).unwrap();
-    let model = pipeline.targeted();
+    let model = pipeline.targeted().expect("the shipped targeted model");
     assert!(
         model.marks_all(),
         "the shipped targeted model has a marker head"

@@ -146,7 +146,9 @@ pub fn eval_document(
     let majority = (0..3).max_by_key(|&c| (counts[c], 3 - c)).unwrap_or(1);
     let majority_pairs: Vec<(usize, usize)> = entity.iter().map(|&(_, g)| (majority, g)).collect();
     Ok(DocumentReport {
-        model: pipeline.targeted().model().config.id(),
+        model: pipeline
+            .targeted()
+            .map_or_else(|| pipeline.models().ner, |m| m.model().config.id()),
         file: path.display().to_string(),
         split: format!("{split:?}").to_lowercase(),
         articles: entity.len(),

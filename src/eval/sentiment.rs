@@ -7,7 +7,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::Prf;
-use crate::sentiment::Query;
+use crate::schema::Probabilities;
+use crate::sentiment::{Query, SentimentModel};
 use crate::text::Span;
 use crate::Pipeline;
 
@@ -60,9 +61,8 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let model = pipeline.sentiment();
-    // (queries of one item, gold class 0 negative or 2 positive)
-    let mut items: Vec<(Vec<Query>, usize)> = Vec::new();
+    // (the item's text, gold class 0 negative or 2 positive)
+    let mut items: Vec<(String, usize)> = Vec::new();
     let err = |n: usize, m: &str| format!("{}:{}: {m}", path.display(), n + 1);
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -77,26 +77,25 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
             _ if n == 0 => continue, // header
             _ => return Err(err(n, "no 0/1 label column")),
         };
-        let s = detok(sentence);
-        let q = model
-            .sentence_queries(&s, Span::new(0, s.len()))
-            .map_err(|e| e.to_string())?;
-        items.push((q, if label == 1 { 2 } else { 0 }));
+        items.push((detok(sentence), if label == 1 { 2 } else { 0 }));
     }
-    let refs: Vec<&Query> = items.iter().flat_map(|(q, _)| q).collect();
-    let probs = pipeline
-        .install(|| model.classify(&refs, 32))
-        .map_err(|e| e.to_string())?;
-    let mut probs = probs.into_iter();
-    let mut pairs = Vec::new();
-    for (qs, gold) in &items {
-        let parts: Vec<_> = qs
-            .iter()
-            .map(|q| (probs.next().expect("one result per query"), q.weight))
-            .collect();
-        let p = crate::sentiment::aggregate(parts).probabilities;
-        pairs.push((if p.positive > p.negative { 2 } else { 0 }, *gold));
-    }
+    let probs = match pipeline.sentiment() {
+        Some(model) => by_sentence_model(pipeline, model, &items)?,
+        None => {
+            let texts: Vec<&str> = items.iter().map(|(t, _)| t.as_str()).collect();
+            pipeline
+                .text_tones(&texts)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|p| p.unwrap_or_default())
+                .collect()
+        }
+    };
+    let pairs: Vec<(usize, usize)> = probs
+        .iter()
+        .zip(&items)
+        .map(|(p, (_, gold))| (if p.positive > p.negative { 2 } else { 0 }, *gold))
+        .collect();
     let mut per_label = BTreeMap::new();
     for (c, name) in [(0, "negative"), (2, "positive")] {
         let tp = pairs.iter().filter(|&&(p, g)| p == c && g == c).count();
@@ -106,7 +105,7 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
     }
     let correct = pairs.iter().filter(|(p, g)| p == g).count();
     Ok(SentimentReport {
-        model: model.model().config.id(),
+        model: pipeline.models().sentiment,
         file: path.display().to_string(),
         task: "sst2".into(),
         examples: pairs.len(),
@@ -114,6 +113,34 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
         macro_f1: per_label.values().map(|p| p.f1).sum::<f64>() / 2.0,
         per_label,
     })
+}
+
+/// Each item's tone from the sentence model (a long item's parts averaged).
+fn by_sentence_model(
+    pipeline: &Pipeline,
+    model: &SentimentModel,
+    items: &[(String, usize)],
+) -> Result<Vec<Probabilities>, String> {
+    let queries = items
+        .iter()
+        .map(|(s, _)| model.sentence_queries(s, Span::new(0, s.len())))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let refs: Vec<&Query> = queries.iter().flatten().collect();
+    let probs = pipeline
+        .install(|| model.classify(&refs, 32))
+        .map_err(|e| e.to_string())?;
+    let mut probs = probs.into_iter();
+    Ok(queries
+        .iter()
+        .map(|qs| {
+            let parts: Vec<_> = qs
+                .iter()
+                .map(|q| (probs.next().unwrap_or_default(), q.weight))
+                .collect();
+            crate::sentiment::aggregate(parts).probabilities
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -62,7 +62,13 @@ pub fn eval_targeted(
 ) -> Result<TargetedReport, String> {
     let body = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let model = pipeline.targeted();
+    let no_model = || {
+        format!(
+            "{}: no model reads marked mentions here: give --targeted-model",
+            path.display()
+        )
+    };
+    let model = pipeline.targeted().ok_or_else(no_model)?;
     let err = |n: usize, m: &str| format!("{}:{}: {m}", path.display(), n + 1);
     // (text, its targets' byte spans)
     let mut items: Vec<(String, Vec<Span>)> = Vec::new();
@@ -121,7 +127,7 @@ pub fn eval_targeted(
     let probs = pipeline
         .install(|| {
             if pipeline.entity_head() {
-                by_entity_head(pipeline.sentiment(), &items)
+                by_entity_head(pipeline.sentiment().unwrap_or(model), &items)
             } else {
                 by_marked_mention(model, &items)
             }
@@ -154,7 +160,7 @@ pub fn eval_targeted(
         .unzip();
     Ok(TargetedReport {
         model: if pipeline.entity_head() {
-            pipeline.sentiment().model().config.id()
+            pipeline.sentiment().unwrap_or(model).model().config.id()
         } else {
             model.model().config.id()
         },

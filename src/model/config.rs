@@ -49,6 +49,10 @@ pub struct ModelConfig {
     pub entity_tone: Option<EntityTone>,
     /// The graph also outputs `token_logits`, a per-token entity head (`"entity_head": "tokens"`).
     pub entity_head: bool,
+    /// An NER graph's `token_logits` are a tone head, `[score, negative, neutral, positive]` per
+    /// token (`"tone_head": "sentences"`): a sentence's tone is its tokens' logits weighted by the
+    /// softmax of their scores, so the NER pass also gives every sentence's tone.
+    pub sentence_tone: bool,
     /// The graph's `logits` score every token, and the tone towards a marked mention is read at
     /// its opening marker (`"target_head": "marker"`): one pass marks and scores every mention
     /// of a sentence, where a sequence-classification targeted model needs a pass per mention.
@@ -100,6 +104,7 @@ struct RawConfig {
     window_margin: Option<usize>,
     surname_reach: Option<f64>,
     target_head: Option<String>,
+    tone_head: Option<String>,
     #[serde(rename = "_name_or_path")]
     name_or_path: Option<String>,
 }
@@ -224,6 +229,15 @@ impl ModelConfig {
                 Some(other) => {
                     return Err(err(format!(
                         "entity_head {other:?} unknown: the only kind is \"tokens\""
+                    )))
+                }
+            },
+            sentence_tone: match raw.tone_head.as_deref() {
+                None => false,
+                Some("sentences") => true,
+                Some(other) => {
+                    return Err(err(format!(
+                        "tone_head {other:?} unknown: the only kind is \"sentences\""
                     )))
                 }
             },

@@ -187,16 +187,16 @@ impl Model {
             .outputs()
             .iter()
             .any(|o| o.name() == "token_logits");
-        if config.entity_head && !graph_has_head {
+        if (config.entity_head || config.sentence_tone) && !graph_has_head {
             return Err(ModelError::File {
                 path: onnx,
                 message:
-                    "config.json names an entity head but the graph has no `token_logits` output"
+                    "config.json names an entity or tone head but the graph has no `token_logits` output"
                         .into(),
             });
         }
         let model = Model {
-            token_head: config.entity_head,
+            token_head: config.entity_head || config.sentence_tone,
             config,
             tokenizer,
             sessions,

@@ -45,6 +45,11 @@ impl Windows {
     pub fn tokens(&self) -> usize {
         self.tokens.ids.len()
     }
+
+    /// Each token's byte span in the article.
+    pub fn spans(&self) -> &[(usize, usize)] {
+        &self.tokens.spans
+    }
 }
 
 /// The NER stage: a token-classification model and its label scheme.
@@ -97,6 +102,38 @@ impl Ner {
         w.ranges
             .iter()
             .map(|&(s, e)| self.model.single(&w.tokens.ids[s..e], &w.types[s..e]))
+            .collect()
+    }
+
+    /// Each token's `[score, negative, neutral, positive]` from a tone head's per-window rows
+    /// (`[window][position][4]`, flat per window, special tokens included): where windows
+    /// overlap, averaged with the weights [`Ner::decode`] gives their labels. Empty when the
+    /// rows are (a model without a tone head).
+    pub fn token_tone(&self, w: &Windows, rows: &[Vec<f32>]) -> Vec<[f32; 4]> {
+        if rows.iter().all(|r| r.is_empty()) {
+            return Vec::new();
+        }
+        let prefix = 1;
+        (0..w.tokens())
+            .map(|t| {
+                let mut out = [0f32; 4];
+                let mut total = 0.0;
+                for (wi, &(s, e)) in w.ranges.iter().enumerate() {
+                    if t < s || t >= e || rows[wi].len() < (t - s + prefix + 1) * 4 {
+                        continue;
+                    }
+                    let at = (t - s + prefix) * 4;
+                    let weight = 1.0 + (t - s).min(e - 1 - t) as f32;
+                    out.iter_mut()
+                        .zip(&rows[wi][at..at + 4])
+                        .for_each(|(o, v)| *o += weight * v);
+                    total += weight;
+                }
+                if total > 0.0 {
+                    out.iter_mut().for_each(|o| *o /= total);
+                }
+                out
+            })
             .collect()
     }
 

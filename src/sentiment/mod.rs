@@ -2,6 +2,7 @@
 //! sequence-classification model; aggregation to articles and entities.
 
 pub mod entity;
+pub mod pooled;
 pub mod pronoun;
 mod target;
 
@@ -153,7 +154,7 @@ impl SentimentModel {
 
     /// Whether one pass scores every entity of a sentence (a per-token entity head).
     pub fn scores_entities(&self) -> bool {
-        self.model.has_token_head()
+        self.model.config.entity_head
     }
 
     /// The tone towards `mention` (a byte span of the text) from the entity head: the mean of
