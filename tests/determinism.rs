@@ -173,3 +173,14 @@ fn fixed_ner_windows_give_the_same_records_whatever_the_batching() {
     // by the tests above; this one covers the other layout.
     same_records_whatever_the_batching(&["--fixed-windows"], "NER fixed windows");
 }
+
+#[test]
+fn sentence_tone_from_the_ner_pass_gives_the_same_records_whatever_the_batching() {
+    // models/ner-tone: a sentence's tone pools the tokens of the NER windows, which hold the
+    // sentences around it; the windows depend on the article alone.
+    let model = root().join("models/ner-tone");
+    same_records_whatever_the_batching(
+        &["--ner-model", model.to_str().unwrap()],
+        "NER with a tone head",
+    );
+}

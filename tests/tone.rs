@@ -247,3 +247,62 @@ fn the_accurate_targeted_model_reads_each_companys_own_tone() {
         "Siemens {siemens} / Volkswagen {vw}"
     );
 }
+
+#[test]
+fn the_ner_tone_model_reads_each_sentences_tone_from_the_ner_pass() {
+    // Two sentences of opposite tone share one NER window: each is pooled over its own tokens.
+    let texts = [
+        "The rescue team was praised for its heroic and selfless work. \
+         Critics called the decision a disgraceful betrayal of the workers.",
+        "The meeting is scheduled for Tuesday at the city hall.",
+    ];
+    let sentence_labels = |a: &Value| -> Vec<String> {
+        a["sentences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["sentiment"]["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let tone = root().join("models/ner-tone");
+    let tone = tone.to_str().unwrap();
+    let a = annotate_texts_with(
+        &texts,
+        &["--entity-sentiment", "sentence", "--ner-model", tone],
+    );
+    let models = &a[0]["meta"]["models"];
+    let ner = models["ner"].as_str().unwrap();
+    assert!(ner.starts_with("newslens-ner-tone"), "{models}");
+    assert_eq!(
+        models["sentiment"].as_str().unwrap(),
+        ner.split('+').next().unwrap(),
+        "no sentence model ran: {models}"
+    );
+    assert_eq!(sentence_labels(&a[0]), ["positive", "negative"]);
+    assert_eq!(sentence_labels(&a[1]), ["neutral"]);
+    // The article's tone is its sentences' (length-weighted): between the two.
+    let article = a[0]["sentiment"]["score"].as_f64().unwrap();
+    let scores: Vec<f64> = a[0]["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["sentiment"]["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores[1] < article && article < scores[0], "{article} {scores:?}");
+    // A sentence model named on the command line still reads the sentences.
+    let joint = root().join("models/joint");
+    let b = annotate_texts_with(
+        &texts,
+        &[
+            "--entity-sentiment",
+            "sentence",
+            "--ner-model",
+            tone,
+            "--sentiment-model",
+            joint.to_str().unwrap(),
+        ],
+    );
+    let named = b[0]["meta"]["models"]["sentiment"].as_str().unwrap();
+    assert!(named.starts_with("newslens-joint"), "{named}");
+    assert_eq!(sentence_labels(&b[0]), ["positive", "negative"]);
+}

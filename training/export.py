@@ -7,6 +7,7 @@ never depends on the other texts of its batch. The temperature fitted on the dev
     python export.py ner        # work/ner       -> models/ner/
     python export.py sentiment  # work/sentiment -> models/sentiment/
     python export.py joint      # work/joint     -> models/joint/ (sentence tone + entity head)
+    python export.py fused      # work/fused     -> models/ner-tone/ (NER + sentence tone, one pass)
     python export.py targets    # work/targets   -> models/targeted/ (every mention of a sentence marked)
     python export.py targeted   # work/targeted  -> models/targeted/ (2.x: one marked mention per pass)
     python export.py targets-mpnet  # work/targets-mpnet -> built/targeted-mpnet/ (accurate, not shipped: 110 MB)
@@ -47,7 +48,8 @@ from rowwise import make_rowwise
 # word standing alone elsewhere is that person when the model gives it 5% PER (surname_reach).
 VERSIONS = {"ner": "1.4.0", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.1.0", "targets": "3.3.0",
             "targets-mpnet": "4.0.0", "targets-cf0": "3.3.0-cf0", "targets-cf1": "3.3.0-cf1",
-            "sentiment-cf0": "2.0.2-cf0", "sentiment-cf1": "2.0.2-cf1"}
+            "sentiment-cf0": "2.0.2-cf0", "sentiment-cf1": "2.0.2-cf1",
+            "fused": "1.0.0"}
 SPECS = {
     "ner": {
         "loader": AutoModelForTokenClassification,
@@ -87,6 +89,12 @@ SPECS["joint"] = {
         "entity_head": "tokens",
     },
 }
+# ner-tone 1.0 (fused, opt-in): NER 1.4 continued with a tone head over every token; a sentence's
+# tone is the attention-pooled mean of its tokens' logits, read off the NER windows (train_fused.py).
+SPECS["fused"] = {"loader": None, "module": ("train_fused", "Fused"), "dst": "ner-tone",
+                  "outputs": ["logits", "token_logits"], "token_outputs": True,
+                  "config": dict(SPECS["ner"]["config"], name="newslens-ner-tone-minilm", tone_head="sentences",
+                                 tone_labels=["negative", "neutral", "positive"])}
 SPECS["targeted"] = {"loader": AutoModelForSequenceClassification,
                      "config": dict(SPECS["sentiment"]["config"], name="newslens-targeted-minilm")}
 # targeted 3.x: every mention of a sentence marked, each read at its opening marker (one pass).
@@ -115,6 +123,8 @@ def export(name, out_root=None, quantize=True):
         module, cls = spec["module"]
         model = getattr(importlib.import_module(module), cls).load(src).eval()
         labels = ["negative", "neutral", "positive"]
+        if hasattr(model, "ner"):  # fused: NER labels, tone from token_logits
+            labels = [model.ner.config.id2label[i] for i in range(model.ner.config.num_labels)]
     else:
         model = spec["loader"].from_pretrained(src).eval()
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Measures the shipped models with the Rust evaluator (the annotate code path) and writes
 # models/<name>/metrics.json; the fp32 graphs in training/work/ (if present) are measured too.
-# Usage: bash training/measure.sh [ner] [sentiment] [targeted] [joint] [targeted-mpnet]
-# (default: the four shipped models; targeted-mpnet once build_targeted_mpnet.sh has built it)
+# Usage: bash training/measure.sh [ner] [sentiment] [targeted] [joint] [ner-tone] [targeted-mpnet]
+# (default: the five shipped models; targeted-mpnet once build_targeted_mpnet.sh has built it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${NEWSLENS_DATA:-../shared/data}
@@ -11,7 +11,7 @@ NL=./target/release/newslens
 ev() { "$NL" eval "$@" --json; }
 fp32() { [ -f "training/work/$1/onnx-fp32/model.onnx" ] && echo "training/work/$1/onnx-fp32"; }
 want() { [ $# -eq 0 ] || [[ " $ALL " == *" $1 "* ]]; }
-ALL="${*:-ner sentiment targeted joint}"
+ALL="${*:-ner sentiment targeted joint ner-tone}"
 ACCURATE=built/targeted-mpnet  # built by build_targeted_mpnet.sh, not shipped
 dir_of() { if [ "$1" = targeted-mpnet ]; then echo "$ACCURATE"; else echo "models/$1"; fi; }
 # Targeted sets: their fixed test splits (NewsMTSC: devtest_rw), as in training/news_data.py.
@@ -37,6 +37,14 @@ if want targeted; then {
   if d=$(fp32 targets); then echo ", \"fp32\": {"; sets --targeted-model "$d"; echo "}"; fi
   echo "}"
 } > models/targeted/metrics.json; fi
+# NER with a tone head (opt-in, --ner-model models/ner-tone): CoNLL, and its sentence tone on SST-2.
+if want ner-tone; then {
+  echo "{\"conll2003_test\": $(ev ner "$DATA/conll2003/test.txt" --ner-model models/ner-tone)"
+  if d=$(fp32 fused); then echo ", \"conll2003_test_fp32\": $(ev ner "$DATA/conll2003/test.txt" --ner-model "$d")"; fi
+  echo ", \"sst2_dev\": $(ev sentiment "$DATA/sst2/dev.tsv" --ner-model models/ner-tone)"
+  if d=$(fp32 fused); then echo ", \"sst2_dev_fp32\": $(ev sentiment "$DATA/sst2/dev.tsv" --ner-model "$d")"; fi
+  echo "}"
+} > models/ner-tone/metrics.json; fi
 # The joint model: its entity head (--entity-sentiment head) on the same sets, its sentence head on SST-2.
 if want joint; then {
   echo "{\"sst2_dev\": $(ev sentiment "$DATA/sst2/dev.tsv" --sentiment-model models/joint)"

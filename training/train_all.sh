@@ -7,6 +7,10 @@ set -euo pipefail
 source "$(dirname "$0")/venv.sh"
 "$VENV/bin/python" train_ner.py --with-valid --epochs 3 --lr 2e-4 --windows sentence 2>&1 | tee work/ner.log
 "$VENV/bin/python" export.py ner 2>&1 | tee work/export.log
+# NER with a tone head (opt-in, models/ner-tone): 1.4 continued on NER and sentence tone, one
+# pass for both (train_fused.py; 54 min).
+"$VENV/bin/python" train_fused.py --epochs 3 --tone-batch 8 --out work/fused 2>&1 | tee work/fused.log
+"$VENV/bin/python" export.py fused 2>&1 | tee -a work/export.log
 # The targeted model marks every entity of a sentence and reads each at its opening marker. It
 # learns from the labelled sets and from the accurate model's probabilities (its teacher) on them,
 # on CoNLL-2003 train sentences and on the sentences of BBC articles that name an entity, marked
