@@ -159,6 +159,45 @@ fn sentence_tone_matches_the_model_card() {
 
 #[test]
 #[ignore = "needs ../shared/data: `make test` runs it when the folder is there"]
+fn the_ner_tone_model_matches_its_model_card() {
+    // models/ner-tone: entities and, from the same pass, sentence tone.
+    let data = required_data();
+    let model = root().join("models/ner-tone");
+    let model = model.to_str().unwrap();
+    let conll = data.join("conll2003/test.txt");
+    let r = eval(&[
+        "eval",
+        "ner",
+        conll.to_str().unwrap(),
+        "--ner-model",
+        model,
+        "--json",
+    ]);
+    close(&r, &shipped("ner-tone", "conll2003_test"), "f1");
+    assert!(r["f1"].as_f64().unwrap() > 0.9, "{r}");
+    let sst = data.join("sst2/dev.tsv");
+    let r = eval(&[
+        "eval",
+        "sentiment",
+        sst.to_str().unwrap(),
+        "--ner-model",
+        model,
+        "--json",
+    ]);
+    assert_eq!(r["examples"], 872);
+    assert!(
+        r["model"]
+            .as_str()
+            .unwrap()
+            .starts_with("newslens-ner-tone"),
+        "{r}"
+    );
+    close(&r, &shipped("ner-tone", "sst2_dev"), "accuracy");
+    assert!(r["accuracy"].as_f64().unwrap() > 0.85, "{r}");
+}
+
+#[test]
+#[ignore = "needs ../shared/data: `make test` runs it when the folder is there"]
 fn targeted_scores_match_the_model_card() {
     let data = required_data();
     let file = |f: &str| data.join(f).to_str().unwrap().to_string();

@@ -288,7 +288,10 @@ fn the_ner_tone_model_reads_each_sentences_tone_from_the_ner_pass() {
         .iter()
         .map(|s| s["sentiment"]["score"].as_f64().unwrap())
         .collect();
-    assert!(scores[1] < article && article < scores[0], "{article} {scores:?}");
+    assert!(
+        scores[1] < article && article < scores[0],
+        "{article} {scores:?}"
+    );
     // A sentence model named on the command line still reads the sentences.
     let joint = root().join("models/joint");
     let b = annotate_texts_with(
