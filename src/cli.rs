@@ -41,9 +41,9 @@ pub struct ModelArgs {
     /// NER model directory (model.onnx, tokenizer.json, config.json) [default: models/ner].
     #[arg(long, value_name = "DIR")]
     pub ner_model: Option<PathBuf>,
-    /// Sentence tone model directory [default: none when the NER model has a tone head, as the
-    /// shipped one does (sentence tone then comes from the NER pass); else models/sentiment;
-    /// models/joint with `--entity-sentiment head`].
+    /// Sentence tone model directory [default: models/sentiment; models/joint with
+    /// `--entity-sentiment head`; none when the NER model has a tone head, as models/ner-tone
+    /// does: sentence tone then comes from the NER pass].
     #[arg(long, value_name = "DIR")]
     pub sentiment_model: Option<PathBuf>,
     /// Targeted (entity) sentiment model directory [default: models/targeted].
