@@ -70,16 +70,8 @@ def timed(cmd):
 
 # ---------------------------------------------------------------- peers (run in child processes)
 def casing_types(text, tokens, offsets):
-    from common import casing_class
-    out, i = [0] * len(tokens), 0
-    while i < len(tokens):
-        j = i + 1
-        while j < len(tokens) and tokens[j].startswith("##"):
-            j += 1
-        c = casing_class(text[offsets[i][0]:offsets[j - 1][1]])
-        out[i:j] = [c] * (j - i)
-        i = j
-    return out
+    from common import casing_types as types
+    return types(text, tokens, offsets)
 
 
 def run_sorted(session, rows, batch, log=None, name="", outputs=1):
@@ -109,8 +101,8 @@ def peer_ort(inp, out, threads, block=64, log=None, batch=8, ner_dir=None):
     for newslens), one session per model
     with `threads` intra-op threads; NER decoded by argmax of the most central window. When the
     NER model has a tone head (`tone_head` in its config), each sentence's tone is pooled from the
-    NER pass as newslens pools it (each token from its most central window) and no sentence
-    model runs, as a user of that model would do."""
+    NER pass (each token's row from its most central window, where newslens averages the windows
+    holding it) and no sentence model runs, as a user of that model would do."""
     import numpy as np
     import onnxruntime as ort
     from common import sentence_window

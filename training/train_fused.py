@@ -23,7 +23,7 @@ from torch import nn
 from transformers import AutoTokenizer, BertForTokenClassification
 
 import news_data as nd
-from common import DATA, WORK, casing_class, linear_schedule, seed_everything, write_json
+from common import DATA, WORK, casing_types, linear_schedule, seed_everything, write_json
 from train_ner import LABELS, build_sentence_window_examples, read_conll, spans
 from train_news import data as sentence_data, ece, fit_temperature, macro_f1
 from train_sentiment import read_sst
@@ -62,17 +62,8 @@ def pooled(tone, rows):
 def encode_text(tok, text):
     """Token ids and casing classes (no special tokens), as newslens computes them."""
     enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
-    ids, offs = enc["input_ids"], enc["offset_mapping"]
-    pieces = tok.convert_ids_to_tokens(ids)
-    cas = [0] * len(ids)
-    i = 0
-    while i < len(ids):
-        j = i + 1
-        while j < len(ids) and pieces[j].startswith("##"):
-            j += 1
-        c = casing_class(text[offs[i][0]:offs[j - 1][1]])
-        cas[i:j] = [c] * (j - i)
-        i = j
+    ids = enc["input_ids"]
+    cas = casing_types(text, tok.convert_ids_to_tokens(ids), enc["offset_mapping"])
     return ids[:CORE], cas[:CORE]
 
 

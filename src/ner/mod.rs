@@ -50,6 +50,18 @@ impl Windows {
     pub fn spans(&self) -> &[(usize, usize)] {
         &self.tokens.spans
     }
+
+    /// The windows holding token `t`, in window order: (window, the token's row in the window's
+    /// output, special token included, its vote weight: 1 + its distance from the window's
+    /// nearer edge). Window starts and ends both rise, so the holders are one run of windows.
+    fn holders(&self, t: usize) -> impl Iterator<Item = (usize, usize, f32)> + '_ {
+        let first = self.ranges.partition_point(|&(_, e)| e <= t);
+        let last = self.ranges.partition_point(|&(s, _)| s <= t);
+        (first..last.max(first)).map(move |wi| {
+            let (s, e) = self.ranges[wi];
+            (wi, t - s + 1, 1.0 + (t - s).min(e - 1 - t) as f32)
+        })
+    }
 }
 
 /// The NER stage: a token-classification model and its label scheme.
@@ -113,21 +125,14 @@ impl Ner {
         if rows.iter().all(|r| r.is_empty()) {
             return Vec::new();
         }
-        let prefix = 1;
         (0..w.tokens())
             .map(|t| {
-                let mut out = [0f32; 4];
-                let mut total = 0.0;
-                for (wi, &(s, e)) in w.ranges.iter().enumerate() {
-                    if t < s || t >= e || rows[wi].len() < (t - s + prefix + 1) * 4 {
-                        continue;
+                let (mut out, mut total) = ([0f32; 4], 0.0);
+                for (wi, at, weight) in w.holders(t) {
+                    if let Some(row) = rows[wi].get(at * 4..at * 4 + 4) {
+                        out.iter_mut().zip(row).for_each(|(o, v)| *o += weight * v);
+                        total += weight;
                     }
-                    let at = (t - s + prefix) * 4;
-                    let weight = 1.0 + (t - s).min(e - 1 - t) as f32;
-                    out.iter_mut()
-                        .zip(&rows[wi][at..at + 4])
-                        .for_each(|(o, v)| *o += weight * v);
-                    total += weight;
                 }
                 if total > 0.0 {
                     out.iter_mut().for_each(|o| *o /= total);
@@ -141,22 +146,14 @@ impl Ner {
     /// tokens included) into mentions.
     pub fn decode(&self, text: &str, w: &Windows, logits: &[Vec<f32>]) -> Vec<RawMention> {
         let n_labels = self.scheme.len();
-        let prefix = 1; // logits include the leading special token
         let mut probs = vec![0f32; w.tokens() * n_labels];
         let mut one = vec![0f32; n_labels];
         for t in 0..w.tokens() {
             // Every window holding the token votes, weighted by its distance from the edge.
             let out = &mut probs[t * n_labels..(t + 1) * n_labels];
             let mut total = 0.0;
-            for (wi, &(s, e)) in w
-                .ranges
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.0 <= t && t < r.1)
-            {
-                let row = &logits[wi][(t - s + prefix) * n_labels..(t - s + prefix + 1) * n_labels];
-                softmax_into(row, &mut one);
-                let weight = 1.0 + (t - s).min(e - 1 - t) as f32;
+            for (wi, at, weight) in w.holders(t) {
+                softmax_into(&logits[wi][at * n_labels..(at + 1) * n_labels], &mut one);
                 out.iter_mut().zip(&one).for_each(|(o, p)| *o += weight * p);
                 total += weight;
             }

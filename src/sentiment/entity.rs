@@ -7,7 +7,7 @@
 use crate::model::EntityTone;
 use crate::schema::{Probabilities, Sentiment};
 
-use super::{aggregate, most_probable, sentiment};
+use super::{aggregate, most_probable, sentiment, softmax3};
 
 /// The features an `entity_tone` layer may use, by name.
 pub const FEATURES: [&str; 11] = [
@@ -78,24 +78,15 @@ pub fn entity_tone(
             .map_or(0.0, |i| values[i])
     };
     let x: Vec<f64> = layer.features.iter().map(|f| value(f)).collect();
-    let logits: Vec<f64> = (0..3)
-        .map(|c| {
-            layer.bias[c]
-                + layer.weights[c]
-                    .iter()
-                    .zip(&x)
-                    .map(|(w, v)| w * v)
-                    .sum::<f64>()
-        })
-        .collect();
-    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let exp: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
-    let sum: f64 = exp.iter().sum();
-    sentiment(Probabilities {
-        negative: exp[0] / sum,
-        neutral: exp[1] / sum,
-        positive: exp[2] / sum,
-    })
+    let logits: [f64; 3] = std::array::from_fn(|c| {
+        layer.bias[c]
+            + layer.weights[c]
+                .iter()
+                .zip(&x)
+                .map(|(w, v)| w * v)
+                .sum::<f64>()
+    });
+    sentiment(softmax3(logits))
 }
 
 /// Checks that a layer names only known features.

@@ -233,6 +233,18 @@ pub fn aggregate(items: impl IntoIterator<Item = (Probabilities, f64)>) -> Senti
     sentiment(acc)
 }
 
+/// The probabilities of three logits (negative, neutral, positive), by a softmax.
+pub(crate) fn softmax3(logits: [f64; 3]) -> Probabilities {
+    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let exp = logits.map(|l| (l - max).exp());
+    let sum: f64 = exp.iter().sum();
+    Probabilities {
+        negative: exp[0] / sum,
+        neutral: exp[1] / sum,
+        positive: exp[2] / sum,
+    }
+}
+
 /// Class names, by class index.
 pub const LABELS: [&str; 3] = ["negative", "neutral", "positive"];
 

@@ -1,6 +1,7 @@
 //! Sentence tone read off the NER pass: a tone head scores every token (`tone_head:
 //! "sentences"` in the NER model's config), and a sentence's tone pools its tokens.
 
+use super::softmax3;
 use crate::schema::Probabilities;
 use crate::text::Span;
 
@@ -29,15 +30,7 @@ pub fn pooled_tone(
             .zip(&r[1..])
             .for_each(|(l, v)| *l += w * f64::from(*v));
     }
-    let z: Vec<f64> = logits.iter().map(|l| l / total / temperature).collect();
-    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
-    let sum: f64 = e.iter().sum();
-    Some(Probabilities {
-        negative: e[0] / sum,
-        neutral: e[1] / sum,
-        positive: e[2] / sum,
-    })
+    Some(softmax3(logits.map(|l| l / total / temperature)))
 }
 
 #[cfg(test)]
