@@ -49,7 +49,7 @@ from rowwise import make_rowwise
 VERSIONS = {"ner": "1.4.0", "sentiment": "2.0.2", "targeted": "2.0.2", "joint": "3.1.0", "targets": "3.3.0",
             "targets-mpnet": "4.0.0", "targets-cf0": "3.3.0-cf0", "targets-cf1": "3.3.0-cf1",
             "sentiment-cf0": "2.0.2-cf0", "sentiment-cf1": "2.0.2-cf1",
-            "fused": "1.0.0"}
+            "fused": "1.1.0"}
 SPECS = {
     "ner": {
         "loader": AutoModelForTokenClassification,
@@ -91,6 +91,7 @@ SPECS["joint"] = {
 }
 # ner-tone 1.0 (fused, opt-in): NER 1.4 continued with a tone head over every token; a sentence's
 # tone is the attention-pooled mean of its tokens' logits, read off the NER windows (train_fused.py).
+# ner-tone 1.1: the average of 1.0 and 1.0 trained 2 more epochs distilled from the sentence model.
 SPECS["fused"] = {"loader": None, "module": ("train_fused", "Fused"), "dst": "ner-tone",
                   "outputs": ["logits", "token_logits"], "token_outputs": True,
                   "config": dict(SPECS["ner"]["config"], name="newslens-ner-tone-minilm", tone_head="sentences",

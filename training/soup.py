@@ -36,6 +36,9 @@ def main():
     if all((d / "heads.pt").exists() for d in args.dirs):
         heads = [torch.load(d / "heads.pt") for d in args.dirs]
         torch.save({k: sum(h[k] for h in heads) / len(heads) for k in heads[0]}, args.out / "heads.pt")
+    if all((d / "tone_head.pt").exists() for d in args.dirs):  # train_fused.py
+        heads = [torch.load(d / "tone_head.pt") for d in args.dirs]
+        torch.save({k: sum(h[k] for h in heads) / len(heads) for k in heads[0]}, args.out / "tone_head.pt")
     write_json(args.out / "train_metrics.json", {"soup_of": [str(d) for d in args.dirs]})
     print(f"{args.out}: average of {len(states)} models, {len(keys)} tensors")
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrain every shipped model from scratch (fixed seeds) and write models/. CPU only.
-# Usage: bash training/train_all.sh      (logs in training/work/*.log; about four hours on 2 cores)
+# Usage: bash training/train_all.sh      (logs in training/work/*.log; about five hours on 2 cores)
 # The targeted model is distilled from the accurate one (not shipped), which build_targeted_mpnet.sh
 # builds first when built/targeted-mpnet is not there (about 45 min).
 set -euo pipefail
@@ -8,9 +8,8 @@ source "$(dirname "$0")/venv.sh"
 "$VENV/bin/python" train_ner.py --with-valid --epochs 3 --lr 2e-4 --windows sentence 2>&1 | tee work/ner.log
 "$VENV/bin/python" export.py ner 2>&1 | tee work/export.log
 # NER with a tone head (opt-in, models/ner-tone): 1.4 continued on NER and sentence tone, one
-# pass for both (train_fused.py; 54 min).
-"$VENV/bin/python" train_fused.py --epochs 3 --tone-batch 8 --out work/fused 2>&1 | tee work/fused.log
-"$VENV/bin/python" export.py fused 2>&1 | tee -a work/export.log
+# pass for both (train_fused.py; 54 min). 1.1 distils the sentence model into it (below).
+"$VENV/bin/python" train_fused.py --epochs 3 --tone-batch 8 --out work/fused-base 2>&1 | tee work/fused-base.log
 # The targeted model marks every entity of a sentence and reads each at its opening marker. It
 # learns from the labelled sets and from the accurate model's probabilities (its teacher) on them,
 # on CoNLL-2003 train sentences and on the sentences of BBC articles that name an entity, marked
@@ -32,6 +31,13 @@ done
 "$VENV/bin/python" train_joint.py --init work/sentiment --epochs 3 --teacher ../built/targeted-mpnet \
   --transfer-news work/bbc_transfer.jsonl --transfer-limit 12000 2>&1 | tee work/joint.log
 "$VENV/bin/python" export.py sentiment targets joint 2>&1 | tee -a work/export.log
+# ner-tone 1.1: 2 more epochs distilled from the sentence model (its labelled sentences and every
+# CoNLL sentence of the NER windows; 42 min), then the average of the two runs' weights.
+"$VENV/bin/python" train_fused.py --init work/fused-base --teacher work/sentiment --epochs 2 --tone-batch 8 \
+  --out work/fused-kd 2>&1 | tee work/fused-kd.log
+"$VENV/bin/python" soup.py work/fused work/fused-base work/fused-kd
+"$VENV/bin/python" train_fused.py --measure --out work/fused 2>&1 | tee -a work/fused-kd.log
+"$VENV/bin/python" export.py fused 2>&1 | tee -a work/export.log
 "$VENV/bin/python" export.py targets-cf0 targets-cf1 --out work/crossfit 2>&1 | tee -a work/export.log
 # The entity-tone layer: features of PerSenT's held-out articles from the new models, then the fit.
 (cd .. && make -s build && ./target/release/newslens eval document ../shared/data/persent/dev.jsonl \

@@ -1,6 +1,8 @@
 """NER and sentence tone from one encoder pass: models/ner-tone (opt-in, `--ner-model models/ner-tone`).
 
-    python train_fused.py --epochs 3 --tone-batch 8     # -> work/fused (54 min; train_all.sh)
+    python train_fused.py --epochs 3 --tone-batch 8 --out work/fused-base          # 1.0 (54 min)
+    python train_fused.py --init work/fused-base --teacher work/sentiment --epochs 2 --out work/fused-kd
+    python soup.py work/fused work/fused-base work/fused-kd                         # 1.1 (train_all.sh)
     python train_fused.py --measure --out work/fused    # dev, test and temperature of a trained model
 
 Starts from the NER model (work/ner: casing classes in the token types, sentence windows) and adds
@@ -11,8 +13,11 @@ sentence pass (half of sentence mode's model tokens) goes. Trained on CoNLL-2003
 loss) and on the sentence model's data (train_news.py --task sentence), its sentences packed
 several to a row, each pooled over its own tokens, as a window of an article holds them. The
 temperature is fitted on the news dev splits; test figures are printed, never used to choose.
+With --teacher, the sentence model's tone (KL at T=2) joins the loss: on the labelled sentences
+(half the tone loss) and on every CoNLL sentence wholly inside an NER window (--ner-kd of it).
 """
 import argparse
+import hashlib
 import json
 import random
 import time
@@ -20,7 +25,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from transformers import AutoTokenizer, BertForTokenClassification
+from transformers import AutoTokenizer, BertForSequenceClassification, BertForTokenClassification
 
 import news_data as nd
 from common import DATA, WORK, casing_types, linear_schedule, seed_everything, write_json
@@ -98,12 +103,33 @@ def tensors(rows):
 
 
 def ner_tensors(chunk):
-    ids, cas, att = tensors([(a, b) for a, b, _, _ in chunk])
+    ids, cas, att = tensors([(e[0], e[1]) for e in chunk])
     lab = torch.full_like(ids, -100)
     first = torch.zeros(ids.shape, dtype=torch.bool)
-    for r, (a, _, c, d) in enumerate(chunk):
-        lab[r, :len(a)] = torch.tensor(c); first[r, :len(a)] = torch.tensor(d)
+    for r, e in enumerate(chunk):
+        lab[r, :len(e[0])] = torch.tensor(e[2]); first[r, :len(e[0])] = torch.tensor(e[3])
     return ids, cas, att, lab, first
+
+
+def teacher_logits(teacher, texts):
+    """The sentence model's logits for `texts` (one sentence a row, as newslens's sentence pass
+    reads them), cached under work/teacher_cache by teacher and texts."""
+    key = hashlib.md5((str(teacher) + "\n" + "\n".join(texts)).encode()).hexdigest()[:12]
+    cache = WORK / "teacher_cache" / f"fused-{key}.pt"
+    if cache.exists():
+        return torch.load(cache)
+    from train_news import encode, logits_of
+    model = BertForSequenceClassification.from_pretrained(teacher)
+    out = logits_of(model, encode(AutoTokenizer.from_pretrained(teacher), [(t, None, 0) for t in texts]))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(out, cache)
+    return out
+
+
+def distill(student, teacher, t=2.0):
+    """KL(teacher || student) at temperature t, times t^2 (the usual scale)."""
+    return nn.functional.kl_div((student.float() / t).log_softmax(-1), (teacher / t).softmax(-1),
+                                reduction="batchmean") * t * t
 
 
 def eval_ner(model, examples):
@@ -168,7 +194,10 @@ def main():
                     help="packed rows a tone step (~4 sentences a row: 8 rows ~ the sentence model's 32 sentences)")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="smoke test: N examples of each kind")
-    ap.add_argument("--init", default=str(WORK / "ner"))
+    ap.add_argument("--init", default=str(WORK / "ner"), help="NER model, or a fused model to continue")
+    ap.add_argument("--teacher", help="sentence model to distil from (KL at T=2): on the labelled "
+                    "sentences (half the tone loss) and on every CoNLL sentence of the NER windows")
+    ap.add_argument("--ner-kd", type=float, default=0.5, help="weight of the distillation on NER windows")
     ap.add_argument("--out", default=str(WORK / "fused"))
     ap.add_argument("--measure", action="store_true", help="no training: measure the model in --out")
     args = ap.parse_args()
@@ -176,7 +205,8 @@ def main():
     rng = random.Random(args.seed)
     tok = AutoTokenizer.from_pretrained(args.init)
     conll = DATA / "conll2003"
-    ner_train = build_sentence_window_examples(tok, read_conll(conll / "train.txt") + read_conll(conll / "valid.txt"))
+    docs = read_conll(conll / "train.txt") + read_conll(conll / "valid.txt")
+    ner_train = build_sentence_window_examples(tok, docs, sentences=bool(args.teacher))
     ner_test = build_sentence_window_examples(tok, read_conll(conll / "test.txt"), every_start=False)
     sent = [e for v in sentence_data("sentence", "train").values() for e in v]
     if args.limit:
@@ -197,7 +227,16 @@ def main():
         print("measured:", res, flush=True)
         write_json(old, res)
         return
-    model = Fused(BertForTokenClassification.from_pretrained(args.init))
+    soft_sent = soft_conll = None
+    if args.teacher:
+        soft_sent = teacher_logits(args.teacher, [a for a, _, _ in sent])
+        soft_conll = teacher_logits(args.teacher, [" ".join(w) for d in docs for w, _ in d])
+        sent = [(a, b, (y, k)) for k, (a, b, y) in enumerate(sent)]
+        print(f"teacher logits: {len(soft_sent)} labelled sentences, {len(soft_conll)} CoNLL sentences", flush=True)
+    if (Path(args.init) / "tone_head.pt").exists():
+        model = Fused.load(args.init)
+    else:
+        model = Fused(BertForTokenClassification.from_pretrained(args.init))
     head = list(model.tone.parameters())
     opt = torch.optim.AdamW([{"params": list(model.ner.parameters()), "lr": args.lr},
                              {"params": head, "lr": args.head_lr}], weight_decay=0.01)
@@ -220,13 +259,23 @@ def main():
                 if kind == "ner":
                     ids, cas, att, lab, _ = ner_tensors(chunk)
                     logits = model(ids, att, cas)[0]
+                    logits, tone = model(ids, att, cas)
                     loss = ce(logits.float().reshape(-1, len(LABELS)), lab.reshape(-1))
+                    sp = [(r, a, b, k) for r, e in enumerate(chunk) for a, b, k in (e[4] if soft_conll is not None else [])]
+                    if sp:
+                        kd = distill(pooled(tone, [x[:3] for x in sp]), soft_conll[[x[3] for x in sp]])
+                        loss = loss + args.ner_kd * kd
                 else:
                     ids, cas, att = tensors(chunk)
                     tone = model(ids, att, cas)[1]
                     sp = [(r, a, b) for r, c in enumerate(chunk) for a, b, _ in c[2]]
-                    y = torch.tensor([y for c in chunk for _, _, y in c[2]])
-                    loss = ce(pooled(tone, sp), y)
+                    ys = [y for c in chunk for _, _, y in c[2]]
+                    lg = pooled(tone, sp)
+                    if soft_sent is None:
+                        loss = ce(lg, torch.tensor(ys))
+                    else:
+                        loss = 0.5 * ce(lg, torch.tensor([y for y, _ in ys])) \
+                            + 0.5 * distill(lg, soft_sent[[k for _, k in ys]])
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step(); sched.step(); opt.zero_grad(); step += 1

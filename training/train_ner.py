@@ -113,18 +113,22 @@ def build_examples(tok, docs, label_context=False):
 SENTENCE_MARGIN = 4
 
 
-def build_sentence_window_examples(tok, docs, every_start=True, margin=SENTENCE_MARGIN):
+def build_sentence_window_examples(tok, docs, every_start=True, margin=SENTENCE_MARGIN, sentences=False):
     """Examples laid out as sentence windows: a core of whole sentences, all of it labelled, with
     `margin` unlabelled context tokens on each side. `every_start`: one core beginning at each
     sentence (and at each cut of a sentence longer than a core), for training; otherwise the
-    cores newslens itself decodes (greedy from the document's start), for evaluation."""
+    cores newslens itself decodes (greedy from the document's start), for evaluation. `sentences`:
+    each example also lists the sentences wholly inside it as (row start, row end, index of the
+    sentence among all the documents' sentences)."""
     size = MAX_LEN - 2
     cls, sep = tok.cls_token_id, tok.sep_token_id
-    out = []
+    out, first_sentence = [], 0
     for doc in docs:
         enc = [encode_sentence(tok, w, t) for w, t in doc]
         flat = [p for e in enc for p in zip(*e)]
         n = len(flat)
+        bounds = list(itertools.accumulate([0] + [len(e[0]) for e in enc]))
+        base, first_sentence = first_sentence, first_sentence + len(doc)
         if n == 0:
             continue
         starts = sorted(set(itertools.accumulate(len(e[0]) for e in enc[:-1])) - {0, n})
@@ -147,7 +151,11 @@ def build_sentence_window_examples(tok, docs, every_start=True, margin=SENTENCE_
             casing = [0] + [p[1] for p in w] + [0]
             labels = [-100] + [p[2] if s <= a + k < e else -100 for k, p in enumerate(w)] + [-100]
             firsts = [False] + [p[3] if s <= a + k < e else False for k, p in enumerate(w)] + [False]
-            out.append((input_ids, casing, labels, firsts))
+            ex = (input_ids, casing, labels, firsts)
+            if sentences:
+                ex += ([(1 + lo - a, 1 + hi - a, base + k) for k, (lo, hi) in enumerate(zip(bounds, bounds[1:]))
+                        if a <= lo < hi <= b],)
+            out.append(ex)
     return out
 
 
