@@ -396,6 +396,24 @@ def main():
         if "transformers" in rows:
             print(f"; vs transformers: {f1(nl, spans_peer(tmp / 'tf.jsonl')):.3f}", end="")
         print()
+        if (tmp / "nlnt.jsonl").exists():
+            print(agreement(tmp / "nl.jsonl", tmp / "nlnt.jsonl"))
+
+
+def agreement(default, tone):
+    """How far models/ner-tone's records (sentence mode) agree with the default models'."""
+    a = {r["id"]: r for r in map(json.loads, open(default))}
+    b = {r["id"]: r for r in map(json.loads, open(tone))}
+    pairs = [(x["sentiment"]["label"], y["sentiment"]["label"])
+             for k in a for x, y in zip(a[k]["sentences"], b[k]["sentences"])]
+    same = sum(x == y for x, y in pairs)
+    articles = sum(a[k]["sentiment"]["label"] == b[k]["sentiment"]["label"] for k in a)
+    counts = {m: [sum(p[i] == m for p in pairs) for i in (0, 1)] for m in ("negative", "neutral", "positive")}
+    return (f"models/ner-tone against the default models: sentence labels agree {same / max(1, len(pairs)):.1%} "
+            f"of {len(pairs)} (negative / neutral / positive: "
+            + " / ".join(f"{v[1]} vs {v[0]}" for v in counts.values())
+            + f"), article labels {articles / max(1, len(a)):.1%}, "
+            f"mention F1 {f1(spans_newslens(default), spans_newslens(tone)):.3f}")
 
 
 if __name__ == "__main__":
