@@ -165,6 +165,34 @@ fn a_broken_model_stops_the_run_before_any_output() {
 }
 
 #[test]
+fn a_graph_that_is_not_onnx_is_named_whatever_the_thread_count() {
+    // One worker hands the file to ONNX Runtime; several first read its weights to share them.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = shipped_model_with(dir.path(), "ner", "name", "garbage graph".into());
+    std::fs::write(bad.join("model.onnx"), b"not a graph".repeat(10_000)).unwrap();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("out{threads}.jsonl"));
+        let o = run(&[
+            "annotate",
+            "corpus/",
+            "-o",
+            out.to_str().unwrap(),
+            "--threads",
+            threads,
+            "--ner-model",
+            bad.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{threads}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&bad.join("model.onnx").display().to_string()),
+            "{threads}: {}",
+            stderr(&o)
+        );
+        assert!(!out.exists(), "{threads}");
+    }
+}
+
+#[test]
 fn a_marker_head_model_is_refused_where_it_does_not_fit() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.jsonl");

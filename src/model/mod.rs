@@ -7,6 +7,7 @@ mod casing;
 mod config;
 mod runtime;
 mod session;
+mod shared;
 
 pub use casing::{casing_classes, CasingClass};
 pub use config::{EntityTone, ModelConfig, TokenTypes};

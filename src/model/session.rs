@@ -2,13 +2,14 @@
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
 use tokenizers::Tokenizer;
 
+use super::shared::SharedWeights;
 use super::{runtime, ModelConfig, ModelError};
 
 /// A text cut into model tokens, without special tokens.
@@ -141,8 +142,21 @@ impl Model {
             });
         }
         let env = runtime::environment()?;
+        // Several sessions share one copy of the large weights (one session has nothing to share).
+        let shared = match workers {
+            0 | 1 => None,
+            _ => Some(SharedWeights::load(&onnx)?),
+        };
         let build = || {
-            Session::builder(env)
+            let mut builder = Session::builder(env);
+            if let Some(shared) = &shared {
+                builder = builder.and_then(|b| Ok(b.with_prepacked_weights(&shared.prepacked)?));
+                for (name, value) in &shared.initializers {
+                    builder =
+                        builder.and_then(|b| Ok(b.with_initializer(name, Arc::clone(value))?));
+                }
+            }
+            builder
                 .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::All)?))
                 .and_then(|b| Ok(b.with_intra_threads(1)?))
                 .and_then(|b| Ok(b.with_inter_threads(1)?))
