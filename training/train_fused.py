@@ -258,7 +258,6 @@ def main():
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 if kind == "ner":
                     ids, cas, att, lab, _ = ner_tensors(chunk)
-                    logits = model(ids, att, cas)[0]
                     logits, tone = model(ids, att, cas)
                     loss = ce(logits.float().reshape(-1, len(LABELS)), lab.reshape(-1))
                     sp = [(r, a, b, k) for r, e in enumerate(chunk) for a, b, k in (e[4] if soft_conll is not None else [])]
