@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -57,15 +58,32 @@ def sentence_token_starts(text, offsets):
 
 
 def timed(cmd):
-    """Runs cmd; returns (wall seconds, peak RSS MB, stderr)."""
+    """Runs cmd; returns (wall seconds, peak RSS MB, stderr). The peak is the child's own VmHWM,
+    polled every 20 ms: wait4's ru_maxrss keeps the RSS of this (large) Python process at the
+    fork, which floored every child's figure at about 426 MB until session 16."""
     t0 = time.time()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak, done = [0.0], threading.Event()
+
+    def poll():
+        while not done.wait(0.02):
+            try:
+                status = Path(f"/proc/{p.pid}/status").read_text()
+            except OSError:
+                continue
+            m = re.search(r"VmHWM:\s+(\d+) kB", status)
+            if m:
+                peak[0] = max(peak[0], int(m.group(1)) / 1024)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
     err = p.stderr.read()
-    _, status, usage = os.wait4(p.pid, 0)
+    status = p.wait()
+    done.set(); watcher.join()
     wall = time.time() - t0
     if status != 0:
         sys.exit(f"{cmd[0]} failed:\n{err}")
-    return wall, usage.ru_maxrss / 1024, err
+    return wall, peak[0], err
 
 
 # ---------------------------------------------------------------- peers (run in child processes)
