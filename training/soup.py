@@ -32,13 +32,12 @@ def main():
         if f.is_file() and f.name not in ("model.safetensors", "train_metrics.json"):
             shutil.copy(f, args.out / f.name)
     save_file(soup, str(args.out / "model.safetensors"), metadata={"format": "pt"})
-    # Heads kept beside the encoder (train_joint.py, train_targets.py) are averaged the same way.
-    if all((d / "heads.pt").exists() for d in args.dirs):
-        heads = [torch.load(d / "heads.pt") for d in args.dirs]
-        torch.save({k: sum(h[k] for h in heads) / len(heads) for k in heads[0]}, args.out / "heads.pt")
-    if all((d / "tone_head.pt").exists() for d in args.dirs):  # train_fused.py
-        heads = [torch.load(d / "tone_head.pt") for d in args.dirs]
-        torch.save({k: sum(h[k] for h in heads) / len(heads) for k in heads[0]}, args.out / "tone_head.pt")
+    # Heads kept beside the encoder (train_joint.py, train_targets.py; train_fused.py's
+    # tone_head.pt) are averaged the same way.
+    for f in ("heads.pt", "tone_head.pt"):
+        if all((d / f).exists() for d in args.dirs):
+            heads = [torch.load(d / f) for d in args.dirs]
+            torch.save({k: sum(h[k] for h in heads) / len(heads) for k in heads[0]}, args.out / f)
     write_json(args.out / "train_metrics.json", {"soup_of": [str(d) for d in args.dirs]})
     print(f"{args.out}: average of {len(states)} models, {len(keys)} tensors")
 

@@ -185,20 +185,13 @@ impl ModelConfig {
                 ));
             }
         }
-        let marker_head =
-            match raw.target_head.as_deref() {
-                None => false,
-                Some("marker") if raw.target_markers.is_some() => true,
-                Some("marker") => return Err(err(
-                    "target_head \"marker\" needs target_markers (the opening and closing marker)"
-                        .into(),
-                )),
-                Some(other) => {
-                    return Err(err(format!(
-                        "target_head {other:?} unknown: the only kind is \"marker\""
-                    )))
-                }
-            };
+        let marker_head = head("target_head", raw.target_head.as_deref(), "marker").map_err(err)?;
+        if marker_head && raw.target_markers.is_none() {
+            return Err(err(
+                "target_head \"marker\" needs target_markers (the opening and closing marker)"
+                    .into(),
+            ));
+        }
         let fallback_name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
         Ok(Self {
             name: raw
@@ -223,24 +216,8 @@ impl ModelConfig {
             context_sentences: raw.context_sentences.unwrap_or(0).min(5),
             pronoun_reach: raw.pronoun_reach.map(|r| r.min(10)),
             entity_tone: raw.entity_tone,
-            entity_head: match raw.entity_head.as_deref() {
-                None => false,
-                Some("tokens") => true,
-                Some(other) => {
-                    return Err(err(format!(
-                        "entity_head {other:?} unknown: the only kind is \"tokens\""
-                    )))
-                }
-            },
-            sentence_tone: match raw.tone_head.as_deref() {
-                None => false,
-                Some("sentences") => true,
-                Some(other) => {
-                    return Err(err(format!(
-                        "tone_head {other:?} unknown: the only kind is \"sentences\""
-                    )))
-                }
-            },
+            entity_head: head("entity_head", raw.entity_head.as_deref(), "tokens").map_err(err)?,
+            sentence_tone: head("tone_head", raw.tone_head.as_deref(), "sentences").map_err(err)?,
             marker_head,
             outside_weight,
             type_vote_below,
@@ -252,5 +229,17 @@ impl ModelConfig {
     /// `name@version`, as reported in the output.
     pub fn id(&self) -> String {
         format!("{}@{}", self.name, self.version)
+    }
+}
+
+/// An optional head `field` whose only kind is `kind`: absent (false), that kind (true), or an
+/// error naming the field.
+fn head(field: &str, value: Option<&str>, kind: &str) -> Result<bool, String> {
+    match value {
+        None => Ok(false),
+        Some(v) if v == kind => Ok(true),
+        Some(other) => Err(format!(
+            "{field} {other:?} unknown: the only kind is {kind:?}"
+        )),
     }
 }

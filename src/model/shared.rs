@@ -64,23 +64,28 @@ impl SharedWeights {
         let model = ModelProto::decode(bytes.as_slice())
             .map_err(|e| bad(format!("not an ONNX model ({e})")))?;
         let mut initializers = Vec::new();
-        for t in model.graph.map(|g| g.initializer).unwrap_or_default() {
-            if t.raw_data.len() < SHARED_BYTES {
+        for tensor in model.graph.map(|g| g.initializer).unwrap_or_default() {
+            let TensorProto {
+                dims,
+                data_type,
+                name,
+                raw_data,
+            } = tensor;
+            if raw_data.len() < SHARED_BYTES {
                 continue;
             }
-            let dims = t.dims.clone();
-            let value = match t.data_type {
-                FLOAT => Tensor::from_array((dims, floats(&t.raw_data))).map(|v| v.into_dyn()),
-                UINT8 => Tensor::from_array((dims, t.raw_data)).map(|v| v.into_dyn()),
+            let value = match data_type {
+                FLOAT => Tensor::from_array((dims, floats(&raw_data))).map(|v| v.into_dyn()),
+                UINT8 => Tensor::from_array((dims, raw_data)).map(|v| v.into_dyn()),
                 INT8 => Tensor::from_array((
                     dims,
-                    t.raw_data.iter().map(|&b| b as i8).collect::<Vec<_>>(),
+                    raw_data.iter().map(|&b| b as i8).collect::<Vec<_>>(),
                 ))
                 .map(|v| v.into_dyn()),
                 _ => continue,
             }
-            .map_err(|e| bad(format!("initializer `{}`: {e}", t.name)))?;
-            initializers.push((t.name, Arc::new(value)));
+            .map_err(|e| bad(format!("initializer `{name}`: {e}")))?;
+            initializers.push((name, Arc::new(value)));
         }
         Ok(Self {
             initializers,
