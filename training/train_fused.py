@@ -113,8 +113,9 @@ def ner_tensors(chunk):
 
 def teacher_logits(teacher, texts):
     """The sentence model's logits for `texts` (one sentence a row, as newslens's sentence pass
-    reads them), cached under work/teacher_cache by teacher and texts."""
-    key = hashlib.md5((str(teacher) + "\n" + "\n".join(texts)).encode()).hexdigest()[:12]
+    reads them), cached under work/teacher_cache by the teacher's weights and the texts."""
+    weights = hashlib.md5((Path(teacher) / "model.safetensors").read_bytes()).hexdigest()
+    key = hashlib.md5((weights + "\n" + "\n".join(texts)).encode()).hexdigest()[:12]
     cache = WORK / "teacher_cache" / f"fused-{key}.pt"
     if cache.exists():
         return torch.load(cache)
@@ -231,6 +232,11 @@ def main():
     if args.teacher:
         soft_sent = teacher_logits(args.teacher, [a for a, _, _ in sent])
         soft_conll = teacher_logits(args.teacher, [" ".join(w) for d in docs for w, _ in d])
+        agree = sum(int(p.argmax()) == y for p, (_, _, y) in zip(soft_sent, sent)) / max(1, len(sent))
+        print(f"teacher agrees with {agree:.1%} of the labelled sentences", flush=True)
+        if agree < 0.6:  # an untrained checkpoint sits near 1/3 (session 16's teacher: see the card)
+            raise SystemExit(f"{args.teacher} agrees with only {agree:.1%} of the labels: is it a trained "
+                             "sentence model? (python unquantize.py ../models/sentiment work/sentiment)")
         sent = [(a, b, (y, k)) for k, (a, b, y) in enumerate(sent)]
         print(f"teacher logits: {len(soft_sent)} labelled sentences, {len(soft_conll)} CoNLL sentences", flush=True)
     if (Path(args.init) / "tone_head.pt").exists():
