@@ -25,7 +25,7 @@ from transformers import AutoModelForSequenceClassification, AutoModelForTokenCl
 
 import onnx
 
-from cls_only import ClsOnly
+from last_layer import ClsOnly, MarksOnly
 from common import MODELS, N_CASING, WORK, write_json
 from rowwise import make_rowwise
 
@@ -47,9 +47,10 @@ from rowwise import make_rowwise
 # by default (window_margin 4): 17% fewer model tokens than fixed windows, CoNLL valid F1 0.9442
 # with a train-only model against 0.9438 for 1.3's recipe on fixed windows. A full name's last
 # word standing alone elsewhere is that person when the model gives it 5% PER (surname_reach).
-# sentiment 2.0.3: the last layer computes only [CLS], all the classifier reads (cls_only.py; same
-# weights, same logits up to float rounding, fewer multiply-adds).
-VERSIONS = {"ner": "1.4.0", "sentiment": "2.0.3", "targeted": "2.0.2", "joint": "3.1.0", "targets": "3.3.0",
+# sentiment 2.0.3: the last layer computes only [CLS], all the classifier reads; targets 3.3.1: only
+# the opening markers, all the marker head reads (last_layer.py; same weights, same outputs read up
+# to float rounding, fewer multiply-adds).
+VERSIONS = {"ner": "1.4.0", "sentiment": "2.0.3", "targeted": "2.0.2", "joint": "3.1.0", "targets": "3.3.1",
             "targets-mpnet": "4.0.0", "targets-cf0": "3.3.0-cf0", "targets-cf1": "3.3.0-cf1",
             "sentiment-cf0": "2.0.2-cf0", "sentiment-cf1": "2.0.2-cf1",
             "fused": "1.1.0"}
@@ -104,7 +105,7 @@ SPECS["targeted"] = {"loader": AutoModelForSequenceClassification,
                      "config": dict(SPECS["sentiment"]["config"], name="newslens-targeted-minilm")}
 # targeted 3.x: every mention of a sentence marked, each read at its opening marker (one pass).
 SPECS["targets"] = {"loader": None, "module": ("train_targets", "Targets"), "dst": "targeted",
-                    "token_outputs": True,
+                    "token_outputs": True, "marks_only": True,
                     "config": dict(SPECS["targeted"]["config"], task="marked-mention-classification",
                                    target_head="marker", pronoun_reach=3)}
 # Two targeted models, each trained without half of PerSenT's training articles
@@ -115,8 +116,39 @@ SPECS["targets"] = {"loader": None, "module": ("train_targets", "Targets"), "dst
 for _k in (0, 1):
     SPECS[f"targets-cf{_k}"] = dict(SPECS["targets"], dst=f"targets-cf{_k}")
     SPECS[f"sentiment-cf{_k}"] = dict(SPECS["sentiment"], dst=f"sentiment-cf{_k}")
-SPECS["targets-mpnet"] = dict(SPECS["targets"], dst="targeted-mpnet", root=MODELS.parent / "built",
+SPECS["targets-mpnet"] = dict(SPECS["targets"], dst="targeted-mpnet", root=MODELS.parent / "built", marks_only=False,
                               config=dict(SPECS["targets"]["config"], name="newslens-targeted-mpnet"))
+
+
+def read_only_where_read(spec, model, src):
+    """`model` with its last layer cut to the positions read (last_layer.py), as the spec asks."""
+    if spec.get("cls_only"):
+        return ClsOnly(model).eval()
+    if spec.get("marks_only"):
+        marker = Tokenizer.from_file(str(src / "tokenizer.json")).token_to_id(spec["config"]["target_markers"][0])
+        return MarksOnly(model, marker).eval()
+    return model
+
+
+def module_class(spec):
+    """The training module class of a spec without a Hugging Face loader."""
+    import importlib
+    module, cls = spec["module"]
+    return getattr(importlib.import_module(module), cls)
+
+
+def to_onnx(model, name, path):
+    """`model` (SPECS[name]'s kind) as an fp32 ONNX graph with dynamic batch and sequence axes."""
+    spec = SPECS[name]
+    ids = torch.ones(2, 16, dtype=torch.long)
+    torch.onnx.export(
+        model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(path),
+        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=spec.get("outputs", ["logits"]),
+        dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+                      "token_type_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch"} | (
+                          {1: "sequence"} if name == "ner" or spec.get("token_outputs") else {}),
+                      "token_logits": {0: "batch", 1: "sequence"}},
+        opset_version=17, do_constant_folding=True)
 
 
 def export(name, out_root=None, quantize=True):
@@ -124,30 +156,18 @@ def export(name, out_root=None, quantize=True):
     out_root = out_root or spec.get("root", MODELS)
     src = WORK / name
     if spec["loader"] is None:
-        import importlib
-        module, cls = spec["module"]
-        model = getattr(importlib.import_module(module), cls).load(src).eval()
+        model = module_class(spec).load(src).eval()
         labels = ["negative", "neutral", "positive"]
         if hasattr(model, "ner"):  # fused: NER labels, tone from token_logits
             labels = [model.ner.config.id2label[i] for i in range(model.ner.config.num_labels)]
     else:
         model = spec["loader"].from_pretrained(src).eval()
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-        if spec.get("cls_only"):
-            model = ClsOnly(model).eval()
-    outputs = spec.get("outputs", ["logits"])
+    model = read_only_where_read(spec, model, src)
     fp32_dir = src / "onnx-fp32"
     fp32_dir.mkdir(parents=True, exist_ok=True)
     fp32 = fp32_dir / "model.onnx"
-    ids = torch.ones(2, 16, dtype=torch.long)
-    torch.onnx.export(
-        model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(fp32),
-        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=outputs,
-        dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-                      "token_type_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch"} | (
-                          {1: "sequence"} if name == "ner" or spec.get("token_outputs") else {}),
-                      "token_logits": {0: "batch", 1: "sequence"}},
-        opset_version=17, do_constant_folding=True)
+    to_onnx(model, name, fp32)
     dst = out_root / spec.get("dst", name)
     dst.mkdir(parents=True, exist_ok=True)
     metrics = src / "train_metrics.json"

@@ -1,11 +1,14 @@
-"""Rebuild a PyTorch checkpoint from a shipped int8 sequence classifier (its weights dequantised).
+"""Rebuild a PyTorch checkpoint from a shipped int8 graph (its weights dequantised).
 
 For when the fp32 checkpoint behind a shipped model is gone. The int8 weights read back as floats
 quantise again to the very same int8 values (max scaling per channel, or per tensor for the
 embeddings, maps the largest value back onto the same step), so `export.py` run on the rebuilt
-checkpoint gives the shipped weights again; `--check` compares them.
+checkpoint gives the shipped weights again (checked for the sentence model 2.0.2: bit for bit).
 
-    python unquantize.py ../models/sentiment work/sentiment   # then: python export.py sentiment
+    python unquantize.py sentiment ../models/sentiment   # -> work/sentiment, then: python export.py sentiment
+    python unquantize.py targets ../models/targeted      # -> work/targets (a marker-head model)
+
+The export spec (`export.py`'s SPECS) says how the model was exported, which names its tensors.
 """
 import argparse
 import json
@@ -17,34 +20,31 @@ import numpy as np
 import onnx
 import torch
 from onnx import numpy_helper
-from transformers import AutoTokenizer, BertForSequenceClassification
+from transformers import AutoModel, AutoTokenizer, BertForSequenceClassification
 
-from common import base_model_dir
+from common import WORK, base_model_dir
+from export import SPECS, module_class, read_only_where_read, to_onnx
 
 
 def initializers(path):
     return {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
 
 
-def onnx_names(model):
-    """ONNX initializer name -> (state-dict key, stored transposed), from an fp32 export."""
+def onnx_names(model, name):
+    """ONNX initializer name -> (state-dict key, stored transposed), from an fp32 export of `model`
+    (the base model's weights, all distinct, so that each tensor is found by its value)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "template.onnx"
-        ids = torch.ones(2, 16, dtype=torch.long)
-        torch.onnx.export(model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(path),
-                          input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
-                          dynamic_axes={k: {0: "batch", 1: "sequence"} for k in
-                                        ("input_ids", "attention_mask", "token_type_ids")} | {"logits": {0: "batch"}},
-                          opset_version=17, do_constant_folding=True)
+        to_onnx(model, name, path)
         inits = initializers(path)
     names = {}
     for key, t in model.state_dict().items():
         t = t.numpy()
-        for name, a in inits.items():
+        for init, a in inits.items():
             if a.shape == t.shape and np.array_equal(a, t):
-                names[name] = (key, False)
+                names[init] = (key, False)
             elif t.ndim == 2 and a.shape == t.T.shape and np.array_equal(a, t.T):
-                names[name] = (key, True)
+                names[init] = (key, True)
     return names
 
 
@@ -59,33 +59,52 @@ def dequantized(inits, name):
     return (q - zero) * inits[name + "_scale"]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("shipped", type=Path, help="a shipped model folder (model.onnx, config.json)")
-    ap.add_argument("out", type=Path, help="where the rebuilt checkpoint goes")
-    args = ap.parse_args()
-    cfg = json.loads((args.shipped / "config.json").read_text())
-    labels = cfg["labels"]
+def template(spec, labels):
+    """The spec's model with the base model's weights."""
     base = base_model_dir()
-    model = BertForSequenceClassification.from_pretrained(
+    if spec["loader"] is None:
+        return module_class(spec)(AutoModel.from_pretrained(base)).eval()
+    return BertForSequenceClassification.from_pretrained(
         base, num_labels=len(labels), id2label=dict(enumerate(labels)),
         label2id={l: i for i, l in enumerate(labels)}).eval()
-    names = onnx_names(model)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("spec", choices=["sentiment", "targets"], help="how the shipped model was exported")
+    ap.add_argument("shipped", type=Path, help="a shipped model folder (model.onnx, config.json)")
+    ap.add_argument("--out", type=Path, help="where the checkpoint goes (default: work/SPEC)")
+    args = ap.parse_args()
+    out = args.out or WORK / args.spec
+    labels = json.loads((args.shipped / "config.json").read_text())["labels"]
+    spec = SPECS[args.spec]
+    model = template(spec, labels)
     shipped = initializers(args.shipped / "model.onnx")
-    state = model.state_dict()
-    missing = [k for k in state if k not in {key for key, _ in names.values()} and "position_ids" not in k]
-    if missing:
-        raise SystemExit(f"no ONNX initializer found for {missing}")
-    for name, (key, transposed) in names.items():
-        a = dequantized(shipped, name)
+    # As export.py exports it now (the last layer cut to the positions read), else in full (as
+    # graphs exported before that were): the one whose tensor names the shipped graph has.
+    for exported in (read_only_where_read(spec, model, base_model_dir()), model):
+        names = onnx_names(exported, args.spec)
+        if all(n in shipped or n + "_quantized" in shipped or n + "_Transposed_quantized" in shipped for n in names):
+            break
+    else:
+        raise SystemExit(f"{args.shipped / 'model.onnx'} was not exported as export.py exports {args.spec}")
+    state = exported.state_dict()
+    found = {key for key, _ in names.values()}
+    # Tensors the graph does not use (an unused pooler) keep the base model's values.
+    unused = [k for k in state if k not in found and "position_ids" not in k]
+    for init, (key, transposed) in names.items():
+        a = dequantized(shipped, init)
         state[key] = torch.from_numpy(np.ascontiguousarray(a.T if transposed else a)).to(state[key].dtype)
-    model.load_state_dict(state)
-    model.save_pretrained(args.out)
-    AutoTokenizer.from_pretrained(base).save_pretrained(args.out)
+    exported.load_state_dict(state)
+    if hasattr(model, "save"):
+        model.save(out)
+    else:
+        model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(base_model_dir()).save_pretrained(out)
     metrics = args.shipped / "train_metrics.json"
     if metrics.exists():
-        shutil.copy(metrics, args.out / "train_metrics.json")
-    print(f"{args.out}: {len(names)} tensors from {args.shipped / 'model.onnx'}")
+        shutil.copy(metrics, out / "train_metrics.json")
+    print(f"{out}: {len(names)} tensors from {args.shipped / 'model.onnx'}; not in the graph: {unused or 'none'}")
 
 
 if __name__ == "__main__":
