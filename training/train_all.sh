@@ -31,9 +31,11 @@ done
 "$VENV/bin/python" train_joint.py --init work/sentiment --epochs 3 --teacher ../built/targeted-mpnet \
   --transfer-news work/bbc_transfer.jsonl --transfer-limit 12000 2>&1 | tee work/joint.log
 "$VENV/bin/python" export.py sentiment targets joint 2>&1 | tee -a work/export.log
-# ner-tone 1.1: 2 more epochs distilled from the sentence model (its labelled sentences and every
-# CoNLL sentence of the NER windows; 42 min), then the average of the two runs' weights.
-"$VENV/bin/python" train_fused.py --init work/fused-base --teacher work/sentiment --epochs 2 --tone-batch 8 \
+# ner-tone 1.1: 2 more epochs with a confidence penalty (KL to uniform tone on its labelled sentences
+# and every CoNLL sentence of the NER windows; 42 min), then the average of the two runs' weights.
+# 1.1 was made with an untrained checkpoint as "teacher", which `--teacher uniform` stands for
+# (close, not identical); the sentence model as teacher scored lower (models/ner-tone/README.md).
+"$VENV/bin/python" train_fused.py --init work/fused-base --teacher uniform --epochs 2 --tone-batch 8 \
   --out work/fused-kd 2>&1 | tee work/fused-kd.log
 "$VENV/bin/python" soup.py work/fused work/fused-base work/fused-kd
 "$VENV/bin/python" train_fused.py --measure --out work/fused 2>&1 | tee -a work/fused-kd.log
