@@ -14,8 +14,8 @@ Systems (each run in its own process, so peak RSS is its own):
 Workload, the same for all: NER over every whole article, sentiment of every sentence. NER windows
 as the NER model's config asks (whole sentences with `window_margin` tokens of context, else fixed
 windows overlapping by 3/8), for newslens and the ORT peer alike.
-newslens (three modes, and the default mode with the accurate targeted model when it is built) and
-the ORT peer run in --repeat (3) interleaved rounds: medians, ranges.
+newslens (its modes, and the default mode with the accurate targeted model when it is built), the
+ORT peer, transformers and spaCy run in --repeat (3) interleaved rounds: medians, ranges.
 Prints articles/s, characters/s, wall time, peak RSS, ratios newslens/peer, entity F1 between
 outputs, and the ceiling: the same graphs run by Python onnxruntime on the ORT peer's own
 length-sorted batches, timed around session.run alone (model tokens/s).
@@ -315,7 +315,7 @@ def main():
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--skip-transformers", action="store_true")
     ap.add_argument("--ner-model", help="(ort peer) NER model directory [models/ner]")
-    ap.add_argument("--repeat", type=int, default=3, help="interleaved runs of newslens and the ORT peer (median)")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved runs of every system (median)")
     args = ap.parse_args()
     if args.peer == "ceiling":
         return print(json.dumps({"tokens_per_s": peer_ceiling(args.input, args.threads)}))
@@ -367,6 +367,13 @@ def main():
             runs["ort-python, models/ner-tone (sentence tone pooled from the NER pass)"] = [
                 sys.executable, __file__, "--peer", "ort", "--input", str(inp), "--output", str(tmp / "ortnt.jsonl"),
                 "--threads", str(args.threads), "--ner-model", str(tone)]
+        # The peers run in the same interleaved rounds: one run each swung the ratios by 5-10%.
+        if have_pt and not args.skip_transformers:
+            runs["transformers"] = [sys.executable, __file__, "--peer", "transformers", "--input", str(inp),
+                                    "--output", str(tmp / "tf.jsonl"), "--threads", str(args.threads)]
+        if have_spacy:
+            runs["spaCy en_core_web_sm"] = [sys.executable, __file__, "--peer", "spacy", "--input", str(inp),
+                                            "--output", str(tmp / "sp.jsonl"), "--threads", str(args.threads)]
         accurate = ROOT / "built" / "targeted-mpnet"  # built by training/build_targeted_mpnet.sh, not shipped
         if (accurate / "model.onnx").exists():
             runs["newslens --targeted-model built/targeted-mpnet (accurate)"] = nl + [
@@ -390,10 +397,6 @@ def main():
         m = re.search(r"\((\d+) model tokens", errs["newslens"])
         tokens = int(m.group(1)) if m else 0
         start_wall, _, _ = timed([str(exe), "annotate", str(tmp / "one.jsonl"), "-o", str(tmp / "one.out"), "--quiet"])
-        if have_pt and not args.skip_transformers:
-            rows["transformers"] = timed([sys.executable, __file__, "--peer", "transformers", "--input", str(inp), "--output", str(tmp / "tf.jsonl"), "--threads", str(args.threads)])[:2]
-        if have_spacy:
-            rows["spaCy en_core_web_sm"] = timed([sys.executable, __file__, "--peer", "spacy", "--input", str(inp), "--output", str(tmp / "sp.jsonl"), "--threads", str(args.threads)])[:2]
         ceil = max(ceils)
         tps = tokens / rows["newslens"][0]
         print(f"\n## {name}: {len(recs)} articles, {chars} chars; newslens fed {tokens} model tokens: "
@@ -407,7 +410,7 @@ def main():
             ws = f"{w:.2f}" + (f" ({spread[sys_name][0]:.2f}-{spread[sys_name][1]:.2f})" if sys_name in spread and args.repeat > 1 else "")
             print(f"| {sys_name} | {ws} | {len(recs) / w:.1f} | {chars / w:.0f} | {rss_s} | {w / base:.2f}x |")
         if args.repeat > 1:
-            print(f"(median of {args.repeat} interleaved runs, range in brackets; other systems one run)")
+            print(f"(median of {args.repeat} interleaved runs of every system, range in brackets)")
         nl = spans_newslens(tmp / "nl.jsonl")
         print(f"start-up (models loaded, one article annotated, process exit): {start_wall:.2f} s")
         print(f"entity F1 newslens vs ort-python: {f1(nl, spans_peer(tmp / 'ort.jsonl')):.3f}", end="")
