@@ -70,3 +70,33 @@ class MarksOnly(torch.nn.Module):
         logits = self.model.token(self.model.drop(marks[:, 0]))
         out = torch.zeros(h.shape[0], h.shape[1], logits.shape[-1], dtype=logits.dtype)
         return out.index_put((rows, cols), logits)
+
+
+SAMPLES = ["Shares of [Apple] rose while [Microsoft] fell sharply after the report.",
+           "The meeting is scheduled for Tuesday at the city hall.",
+           "[Obama] praised [Merkel] for her [leadership] in [Europe] (see [1]).",
+           "Critics called the decision a disgraceful betrayal of the workers."]
+
+
+def check_same(full, cut, tokenizer, marker=None, tolerance=1e-4):
+    """Raises unless `cut` gives `full`'s outputs where they are read (every output, or the
+    rows of `marker` tokens), on a padded batch of sample texts, marked and not."""
+    from tokenizers import Tokenizer
+    tok = Tokenizer.from_file(str(tokenizer))
+    tok.enable_padding()
+    enc = tok.encode_batch(SAMPLES)
+    ids = torch.tensor([e.ids for e in enc])
+    att = torch.tensor([e.attention_mask for e in enc])
+    types = torch.zeros_like(ids)
+    with torch.no_grad():
+        a, b = full(ids, att, types), cut(ids, att, types)
+    if isinstance(a, (tuple, list)):
+        a = a[0]
+    if not torch.is_tensor(a):
+        a = a.logits
+    if marker is not None:
+        a, b = a[ids == marker], b[ids == marker]
+    worst = (a - b).abs().max().item()
+    if worst > tolerance:
+        raise SystemExit(f"the cut last layer changes the outputs read by {worst:.2e}")
+    return worst
