@@ -96,7 +96,8 @@ SPECS["joint"] = {
 }
 # ner-tone 1.0 (fused, opt-in): NER 1.4 continued with a tone head over every token; a sentence's
 # tone is the attention-pooled mean of its tokens' logits, read off the NER windows (train_fused.py).
-# ner-tone 1.1: the average of 1.0 and 1.0 trained 2 more epochs distilled from the sentence model.
+# ner-tone 1.1: the average of 1.0 and 1.0 trained 2 more epochs with KL to near-uniform tone (its
+# "teacher" was an untrained checkpoint: models/ner-tone/README.md; train_fused.py --teacher uniform).
 SPECS["fused"] = {"loader": None, "module": ("train_fused", "Fused"), "dst": "ner-tone",
                   "outputs": ["logits", "token_logits"], "token_outputs": True,
                   "config": dict(SPECS["ner"]["config"], name="newslens-ner-tone-minilm", tone_head="sentences",

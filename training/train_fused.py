@@ -236,7 +236,6 @@ def main():
     if args.teacher == "uniform":  # ner-tone 1.1's step 2, as it really ran (see the card)
         soft_sent = torch.zeros(len(sent), 3)
         soft_conll = torch.zeros(sum(len(d) for d in docs), 3)
-        sent = [(a, b, (y, k)) for k, (a, b, y) in enumerate(sent)]
     elif args.teacher:
         soft_sent = teacher_logits(args.teacher, [a for a, _, _ in sent])
         soft_conll = teacher_logits(args.teacher, [" ".join(w) for d in docs for w, _ in d])
@@ -244,7 +243,8 @@ def main():
         print(f"teacher agrees with {agree:.1%} of the labelled sentences", flush=True)
         if agree < 0.6:  # an untrained checkpoint sits near 1/3 (session 16's teacher: see the card)
             raise SystemExit(f"{args.teacher} agrees with only {agree:.1%} of the labels: is it a trained "
-                             "sentence model? (python unquantize.py ../models/sentiment work/sentiment)")
+                             "sentence model? (python unquantize.py sentiment ../models/sentiment)")
+    if soft_sent is not None:  # each labelled sentence carries its row of the teacher's logits
         sent = [(a, b, (y, k)) for k, (a, b, y) in enumerate(sent)]
         print(f"teacher logits: {len(soft_sent)} labelled sentences, {len(soft_conll)} CoNLL sentences", flush=True)
     if (Path(args.init) / "tone_head.pt").exists():
