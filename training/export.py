@@ -53,7 +53,7 @@ from rowwise import make_rowwise
 VERSIONS = {"ner": "1.4.0", "sentiment": "2.0.3", "targeted": "2.0.2", "joint": "3.1.0", "targets": "3.3.1",
             "targets-mpnet": "4.0.0", "targets-cf0": "3.3.0-cf0", "targets-cf1": "3.3.0-cf1",
             "sentiment-cf0": "2.0.2-cf0", "sentiment-cf1": "2.0.2-cf1",
-            "fused": "1.1.0"}
+            "sentiment-kd": "2.1.0-candidate", "fused": "1.1.0"}
 SPECS = {
     "ner": {
         "loader": AutoModelForTokenClassification,
@@ -117,6 +117,9 @@ SPECS["targets"] = {"loader": None, "module": ("train_targets", "Targets"), "dst
 for _k in (0, 1):
     SPECS[f"targets-cf{_k}"] = dict(SPECS["targets"], dst=f"targets-cf{_k}")
     SPECS[f"sentiment-cf{_k}"] = dict(SPECS["sentiment"], dst=f"sentiment-cf{_k}")
+# A sentence model distilled from an all-mpnet-base-v2 sentence teacher (train_news.py --teacher
+# work/sentiment-mpnet --transfer-news ...), exported for comparison with --out.
+SPECS["sentiment-kd"] = dict(SPECS["sentiment"], dst="sentiment-kd")
 SPECS["targets-mpnet"] = dict(SPECS["targets"], dst="targeted-mpnet", root=MODELS.parent / "built", marks_only=False,
                               config=dict(SPECS["targets"]["config"], name="newslens-targeted-mpnet"))
 

@@ -20,7 +20,6 @@ model card tells how), which `--teacher uniform` stands for; the real sentence m
 (session 17) scored lower on the news dev splits (0.730 against 0.744), so 1.1 stays as made.
 """
 import argparse
-import hashlib
 import json
 import random
 import time
@@ -28,12 +27,12 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from transformers import AutoTokenizer, BertForSequenceClassification, BertForTokenClassification
+from transformers import AutoTokenizer, BertForTokenClassification
 
 import news_data as nd
 from common import DATA, WORK, casing_types, linear_schedule, seed_everything, write_json
 from train_ner import LABELS, build_sentence_window_examples, read_conll, spans
-from train_news import data as sentence_data, ece, fit_temperature, macro_f1
+from train_news import data as sentence_data, ece, fit_temperature, macro_f1, teacher_logits as cached_teacher_logits
 from train_sentiment import read_sst
 
 CORE = 126
@@ -117,17 +116,7 @@ def ner_tensors(chunk):
 def teacher_logits(teacher, texts):
     """The sentence model's logits for `texts` (one sentence a row, as newslens's sentence pass
     reads them), cached under work/teacher_cache by the teacher's weights and the texts."""
-    weights = hashlib.md5((Path(teacher) / "model.safetensors").read_bytes()).hexdigest()
-    key = hashlib.md5((weights + "\n" + "\n".join(texts)).encode()).hexdigest()[:12]
-    cache = WORK / "teacher_cache" / f"fused-{key}.pt"
-    if cache.exists():
-        return torch.load(cache)
-    from train_news import encode, logits_of
-    model = BertForSequenceClassification.from_pretrained(teacher)
-    out = logits_of(model, encode(AutoTokenizer.from_pretrained(teacher), [(t, None, 0) for t in texts]))
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(out, cache)
-    return out
+    return cached_teacher_logits(teacher, texts, prefix="fused")
 
 
 def distill(student, teacher, t=2.0):

@@ -4,26 +4,37 @@
     python train_news.py --task sentence   # work/sentiment: the tone of a sentence
     python train_news.py --task sentence --init work/sentiment --teacher work/sentiment --layers 3 \
         --out sentiment-l3                  # experiment (not kept): a distilled 3-layer student
+    python train_news.py --task sentence --encoder mpnet --epochs 2 --lr 3e-5 --out sentiment-mpnet
+                                            # a sentence teacher: all-mpnet-base-v2 (not shipped)
+    python train_news.py --task sentence --teacher work/sentiment-mpnet \
+        --transfer-news work/bbc_transfer.jsonl --out sentiment-kd   # its MiniLM student
 
 Targeted data: NewsMTSC train, SEntFiN, FinEntity and SemEval-2017 headlines (their train splits,
 see news_data.py), and PerSenT paragraphs towards the article's main person (train articles only).
 Sentence data: SST-2 train, every targeted record whose targets agree (as a target-free sentence
 label), and PerSenT paragraphs. The temperature that calibrates the probabilities is fitted on the
 dev splits after training (written to train_metrics.json, then to the model's config.json).
+With --teacher, every example's loss is half cross-entropy, half KL to the teacher's probabilities
+at T = 2 (x4); --transfer-news sentences (unlabelled news) add the KL term only. The teacher reads
+each text with its own tokenizer, once: its logits are cached in work/teacher_cache.
 """
 import argparse
+import hashlib
+import json
 import math
 import time
+from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer, BertForSequenceClassification
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 import news_data as nd
 from common import (DATA, WORK, base_model_dir, length_groups, linear_schedule, padded, seed_everything,
-                    train_step, write_json)
+                    teacher_model_dir, train_step, write_json)
 from train_sentiment import read_sst
 
 MAX_LEN = 128
+KD_T = 2.0  # distillation temperature
 
 
 def encode(tok, examples):
@@ -44,13 +55,44 @@ def batches(enc, size, gen=None):
         yield g, ids, tt, att, torch.tensor([e[2] for e in chunk])
 
 
-def logits_of(model, enc):
+def forward(model, ids, tt, att):
+    """A sequence classifier's logits (a BERT encoder takes token types; MPNet has none)."""
+    types = {"token_type_ids": tt} if model.config.model_type == "bert" else {}
+    return model(input_ids=ids, attention_mask=att, **types).logits
+
+
+def logits_of(model, enc, bf16=False):
     model.eval()
     out = torch.zeros(len(enc), 3)
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         for g, ids, tt, att, _ in batches(enc, 64):
-            out[g] = model(input_ids=ids, token_type_ids=tt, attention_mask=att).logits.float()
+            out[g] = forward(model, ids, tt, att).float()
     model.train()
+    return out
+
+
+def teacher_logits(teacher, texts, prefix="sentence", bf16=False):
+    """A fine-tuned sentence classifier's logits for `texts` (each read alone, with the teacher's
+    own tokenizer), cached under work/teacher_cache by the teacher's weights and the texts."""
+    weights = hashlib.md5((Path(teacher) / "model.safetensors").read_bytes()).hexdigest()
+    key = hashlib.md5((weights + "\n" + "\n".join(texts)).encode()).hexdigest()[:12]
+    cache = WORK / "teacher_cache" / f"{prefix}-{key}.pt"
+    if cache.exists():
+        return torch.load(cache)
+    model = AutoModelForSequenceClassification.from_pretrained(teacher)
+    out = logits_of(model, encode(AutoTokenizer.from_pretrained(teacher), [(t, None, 0) for t in texts]), bf16)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(out, cache)
+    return out
+
+
+def transfer_sentences(path, min_chars=30):
+    """Unlabelled transfer examples: every sentence of at least `min_chars` characters of a
+    newslens annotations JSONL (e.g. work/bbc_transfer.jsonl, BBC articles), as (text, None, -1)."""
+    out = []
+    for line in open(path, encoding="utf-8"):
+        rec = json.loads(line)
+        out += [(s["text"], None, -1) for s in rec.get("sentences", []) if len(s["text"]) >= min_chars]
     return out
 
 
@@ -131,25 +173,40 @@ def main():
                     help="keep this many encoder layers, evenly spaced (a smaller, faster student)")
     ap.add_argument("--persent-leave-out", type=int, choices=[0, 1],
                     help="train without this half of PerSenT's training articles (cross-fits the entity-tone layer)")
-    ap.add_argument("--teacher", help="distil from this fine-tuned model too (half the loss: KL at T=2)")
+    ap.add_argument("--teacher", help="distil from this fine-tuned sentence classifier too (a folder; labelled "
+                    "examples: half the loss KL at T=2; transfer sentences: KL only)")
+    ap.add_argument("--encoder", help="fine-tune this encoder instead of MiniLM: a folder, or 'mpnet' for "
+                    "all-mpnet-base-v2 from PyPI (a teacher, not shipped)")
+    ap.add_argument("--transfer-news", type=Path, help="unlabelled sentences for --teacher: a newslens "
+                    "annotations JSONL (e.g. work/bbc_transfer.jsonl)")
     args = ap.parse_args()
     seed_everything(args.seed)
     torch.set_num_threads(2)
-    base = base_model_dir()
+    base = teacher_model_dir() if args.encoder == "mpnet" else Path(args.encoder) if args.encoder else base_model_dir()
     tok = AutoTokenizer.from_pretrained(base)
     train_sets = data(args.task, "train", args.persent_leave_out)
     train = [e for v in train_sets.values() for e in v]
     gen = torch.Generator().manual_seed(args.seed)
     if args.limit:
         train = [train[i] for i in torch.randperm(len(train), generator=gen)[:args.limit].tolist()]
+    if args.transfer_news:
+        if not args.teacher:
+            raise SystemExit("--transfer-news needs --teacher (transfer sentences carry no labels)")
+        train_sets["news_transfer"] = transfer_sentences(args.transfer_news)
+        train = train + train_sets["news_transfer"]
     print("train examples", {k: len(v) for k, v in train_sets.items()}, "total", len(train),
           "neg/neu/pos", [sum(1 for e in train if e[2] == c) for c in range(3)], flush=True)
+    soft = None
+    if args.teacher:
+        soft = (teacher_logits(args.teacher, [e[0] for e in train], bf16=True) / KD_T).softmax(-1)
+        agree = [(s.argmax().item() == e[2]) for s, e in zip(soft, train) if e[2] >= 0]
+        print(f"teacher {args.teacher}: agrees with {sum(agree) / max(1, len(agree)):.3f} of the labels", flush=True)
     train = encode(tok, train)
     dev = {f"{k}_dev": encode(tok, v) for k, v in data(args.task, "dev").items()}
     test = {f"{k}_test": encode(tok, v) for k, v in data(args.task, "test").items()}
     dev["sst2_dev"] = encode(tok, read_sst(DATA / "sst2" / "dev.tsv", header=True))
 
-    model = BertForSequenceClassification.from_pretrained(
+    model = AutoModelForSequenceClassification.from_pretrained(
         args.init or base, num_labels=3, id2label=dict(enumerate(nd.LABELS)), label2id=nd.LABEL_ID)
     if args.layers:
         layers = model.bert.encoder.layer
@@ -157,7 +214,6 @@ def main():
         model.bert.encoder.layer = torch.nn.ModuleList([layers[i] for i in keep])
         model.config.num_hidden_layers = args.layers
         print("kept encoder layers", keep, flush=True)
-    teacher = BertForSequenceClassification.from_pretrained(args.teacher).eval() if args.teacher else None
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     steps = args.epochs * ((len(train) + args.batch - 1) // args.batch)
     sched = linear_schedule(opt, int(0.1 * steps), steps)
@@ -165,15 +221,17 @@ def main():
     step = 0
     t0 = time.time()
     for ep in range(args.epochs):
-        for _, ids, tt, att, y in batches(train, args.batch, gen):
+        for g, ids, tt, att, y in batches(train, args.batch, gen):
             with torch.autocast("cpu", dtype=torch.bfloat16):
-                out = model(input_ids=ids, token_type_ids=tt, attention_mask=att, labels=y)
-                loss = out.loss
-                if teacher is not None:
-                    with torch.no_grad():
-                        soft = (teacher(input_ids=ids, token_type_ids=tt, attention_mask=att).logits.float() / 2).softmax(-1)
-                    kd = torch.nn.functional.kl_div((out.logits.float() / 2).log_softmax(-1), soft, reduction="batchmean")
-                    loss = 0.5 * loss + 0.5 * 4 * kd
+                lg = forward(model, ids, tt, att).float()
+            labelled = (y >= 0).float()
+            ce = torch.nn.functional.cross_entropy(lg, y.clamp(min=0), reduction="none") * labelled
+            if soft is None:
+                loss = ce.sum() / labelled.sum()
+            else:
+                # Labelled: half cross-entropy, half KL to the teacher; transfer sentences: KL only.
+                kd = torch.nn.functional.kl_div((lg / KD_T).log_softmax(-1), soft[g], reduction="none").sum(-1)
+                loss = (0.5 * ce + (1 - 0.5 * labelled) * kd * KD_T * KD_T).mean()
             step += 1
             train_step(model, opt, sched, loss, step, steps, ep + 1, t0)
         print(f"epoch {ep+1} dev {evaluate(model, dev)}", flush=True)
@@ -181,7 +239,8 @@ def main():
     dev_all = [e for k, v in dev.items() if k != "sst2_dev" for e in v]
     temperature = fit_temperature(logits_of(model, dev_all), torch.tensor([e[2] for e in dev_all]))
     res = {"task": args.task, "temperature": temperature, "dev": evaluate(model, dev, temperature),
-           "test": evaluate(model, test, temperature), "train_minutes": minutes, "args": vars(args),
+           "test": evaluate(model, test, temperature), "train_minutes": minutes,
+           "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
            "train_examples": {k: len(v) for k, v in train_sets.items()}}
     print("final (PyTorch fp32):", res, flush=True)
     out = WORK / (args.out or ("targeted" if args.task == "targeted" else "sentiment"))
