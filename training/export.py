@@ -118,7 +118,8 @@ for _k in (0, 1):
     SPECS[f"targets-cf{_k}"] = dict(SPECS["targets"], dst=f"targets-cf{_k}")
     SPECS[f"sentiment-cf{_k}"] = dict(SPECS["sentiment"], dst=f"sentiment-cf{_k}")
 # A sentence model distilled from an all-mpnet-base-v2 sentence teacher (train_news.py --teacher
-# work/sentiment-mpnet --transfer-news ...), exported for comparison with --out.
+# work/sentiment-mpnet --transfer-news ...), exported for comparison with --out (session 18: not
+# kept, models/sentiment/README.md).
 SPECS["sentiment-kd"] = dict(SPECS["sentiment"], dst="sentiment-kd")
 SPECS["targets-mpnet"] = dict(SPECS["targets"], dst="targeted-mpnet", root=MODELS.parent / "built", marks_only=False,
                               config=dict(SPECS["targets"]["config"], name="newslens-targeted-mpnet"))

@@ -6,8 +6,9 @@
         --out sentiment-l3                  # experiment (not kept): a distilled 3-layer student
     python train_news.py --task sentence --encoder mpnet --epochs 2 --lr 3e-5 --out sentiment-mpnet
                                             # a sentence teacher: all-mpnet-base-v2 (not shipped)
-    python train_news.py --task sentence --teacher work/sentiment-mpnet \
-        --transfer-news work/bbc_transfer.jsonl --out sentiment-kd   # its MiniLM student
+    python train_news.py --task sentence --teacher work/sentiment-mpnet --epochs 2 \
+        --transfer-news work/bbc_transfer.jsonl --out sentiment-kd   # its MiniLM student (session 18:
+                                            # not kept, models/sentiment/README.md)
 
 Targeted data: NewsMTSC train, SEntFiN, FinEntity and SemEval-2017 headlines (their train splits,
 see news_data.py), and PerSenT paragraphs towards the article's main person (train articles only).
