@@ -94,10 +94,15 @@ pub fn required_data() -> PathBuf {
 /// training/build_targeted_mpnet.sh`), for a test marked `#[ignore]` that `make test` runs once it
 /// is built: panics with a clear message when it is absent.
 pub fn accurate_model() -> PathBuf {
-    let dir = root().join("built/targeted-mpnet");
+    built_model("targeted-mpnet", "build_targeted_mpnet.sh")
+}
+
+/// `built/<name>` (a model built on demand, not shipped), or a panic naming the script that builds it.
+pub fn built_model(name: &str, script: &str) -> PathBuf {
+    let dir = root().join("built").join(name);
     assert!(
         dir.join("model.onnx").is_file(),
-        "built/targeted-mpnet is absent: build it with bash training/build_targeted_mpnet.sh"
+        "built/{name} is absent: build it with bash training/{script}"
     );
     dir
 }

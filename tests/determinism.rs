@@ -168,6 +168,16 @@ fn the_accurate_targeted_model_gives_the_same_records_whatever_the_batching() {
 }
 
 #[test]
+#[ignore = "needs built/sentiment-mpnet (bash training/build_sentiment_mpnet.sh): `make test` runs it once built"]
+fn sentence_mpnet_gives_the_same_records_whatever_the_batching() {
+    let model = built_model("sentiment-mpnet", "build_sentiment_mpnet.sh");
+    same_records_whatever_the_batching(
+        &["--sentiment-model", model.to_str().unwrap()],
+        "sentiment-mpnet",
+    );
+}
+
+#[test]
 fn fixed_ner_windows_give_the_same_records_whatever_the_batching() {
     // The default NER windows (whole sentences, as the shipped model's config asks) are covered
     // by the tests above; this one covers the other layout.

@@ -46,6 +46,11 @@ fn labels(annotations: &[Value]) -> Vec<String> {
 
 #[test]
 fn plain_factual_news_sentences_are_neutral() {
+    factual_sentences_are_neutral(&[]);
+}
+
+/// With the sentence model of `extra` (the shipped one when empty).
+fn factual_sentences_are_neutral(extra: &[&str]) {
     // At most one miss (known weak spot: a bare profit figure reads as positive). A plant opening
     // is left out: news-sentiment annotation, financial sets included, calls it positive.
     let facts = [
@@ -69,7 +74,7 @@ fn plain_factual_news_sentences_are_neutral() {
         "He was born in 1956 in a small village near Krakow.",
         "The building has 24 floors and a parking garage.",
     ];
-    let got = labels(&annotate_texts(&facts));
+    let got = labels(&annotate_texts_with(&facts, extra));
     let neutral = got.iter().filter(|l| *l == "neutral").count();
     assert!(
         neutral + 1 >= facts.len(),
@@ -80,6 +85,11 @@ fn plain_factual_news_sentences_are_neutral() {
 
 #[test]
 fn praise_and_condemnation_are_not_neutral() {
+    praise_and_blame_are_not_neutral(&[]);
+}
+
+/// With the sentence model of `extra` (the shipped one when empty).
+fn praise_and_blame_are_not_neutral(extra: &[&str]) {
     let neg = [
         "The attack killed dozens of civilians and left the town in ruins.",
         "Net loss widened as sales fell by 8.6 percent.",
@@ -93,10 +103,24 @@ fn praise_and_condemnation_are_not_neutral() {
         "Operating profit rose to EUR 20 million from EUR 9 million a year earlier.",
         "Residents celebrated the new hospital, calling it a wonderful gift.",
     ];
-    let got = labels(&annotate_texts(&neg));
+    let got = labels(&annotate_texts_with(&neg, extra));
     assert!(got.iter().all(|l| l == "negative"), "{got:?}");
-    let got = labels(&annotate_texts(&pos));
+    let got = labels(&annotate_texts_with(&pos, extra));
     assert!(got.iter().all(|l| l == "positive"), "{got:?}");
+}
+
+#[test]
+#[ignore = "needs built/sentiment-mpnet (bash training/build_sentiment_mpnet.sh): `make test` runs it once built"]
+fn sentence_mpnet_reads_facts_as_neutral_and_praise_or_blame_as_not() {
+    let model = built_model("sentiment-mpnet", "build_sentiment_mpnet.sh");
+    let extra = ["--sentiment-model", model.to_str().unwrap()];
+    let a = annotate_texts_with(&["The meeting is on Tuesday."], &extra);
+    assert!(a[0]["meta"]["models"]["sentiment"]
+        .as_str()
+        .unwrap()
+        .starts_with("newslens-sentiment-mpnet@"));
+    factual_sentences_are_neutral(&extra);
+    praise_and_blame_are_not_neutral(&extra);
 }
 
 #[test]

@@ -53,7 +53,7 @@ from rowwise import make_rowwise
 VERSIONS = {"ner": "1.4.0", "sentiment": "2.0.3", "targeted": "2.0.2", "joint": "3.1.0", "targets": "3.3.1",
             "targets-mpnet": "4.0.0", "targets-cf0": "3.3.0-cf0", "targets-cf1": "3.3.0-cf1",
             "sentiment-cf0": "2.0.2-cf0", "sentiment-cf1": "2.0.2-cf1",
-            "sentiment-kd": "2.1.0-candidate", "fused": "1.1.0"}
+            "sentiment-kd": "2.1.0-candidate", "sentiment-mpnet": "5.0.0", "fused": "1.1.0"}
 SPECS = {
     "ner": {
         "loader": AutoModelForTokenClassification,
@@ -121,12 +121,31 @@ for _k in (0, 1):
 # work/sentiment-mpnet --transfer-news ...), exported for comparison with --out (session 18: not
 # kept, models/sentiment/README.md).
 SPECS["sentiment-kd"] = dict(SPECS["sentiment"], dst="sentiment-kd")
+# The sentence teacher of session 18 (train_news.py --encoder mpnet): an accurate sentence model,
+# built on demand (build_sentiment_mpnet.sh), not shipped. MPNet has no token types.
+SPECS["sentiment-mpnet"] = dict(SPECS["sentiment"], dst="sentiment-mpnet", root=MODELS.parent / "built",
+                                cls_only=False, no_token_types=True,
+                                config=dict(SPECS["sentiment"]["config"], name="newslens-sentiment-mpnet"))
 SPECS["targets-mpnet"] = dict(SPECS["targets"], dst="targeted-mpnet", root=MODELS.parent / "built", marks_only=False,
                               config=dict(SPECS["targets"]["config"], name="newslens-targeted-mpnet"))
 
 
+class WithoutTokenTypes(torch.nn.Module):
+    """A Hugging Face sequence classifier whose encoder takes no token types (MPNet): the export's
+    third input is accepted and unused (so it leaves the graph), never read as position ids."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+
 def read_only_where_read(spec, model, src):
     """`model` with its last layer cut to the positions read (last_layer.py), as the spec asks."""
+    if spec.get("no_token_types"):
+        return WithoutTokenTypes(model).eval()
     if spec.get("cls_only"):
         return ClsOnly(model).eval()
     if spec.get("marks_only"):
@@ -169,7 +188,7 @@ def export(name, out_root=None, quantize=True):
         model = spec["loader"].from_pretrained(src).eval()
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
     cut = read_only_where_read(spec, model, src)
-    if cut is not model:
+    if cut is not model and not spec.get("no_token_types"):
         worst = check_same(model, cut, src / "tokenizer.json", getattr(cut, "marker", None))
         print(f"{name}: the cut last layer moves the outputs read by at most {worst:.1e}")
     model = cut

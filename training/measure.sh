@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Measures the shipped models with the Rust evaluator (the annotate code path) and writes
 # models/<name>/metrics.json; the fp32 graphs in training/work/ (if present) are measured too.
-# Usage: bash training/measure.sh [ner] [sentiment] [targeted] [joint] [ner-tone] [targeted-mpnet]
-# (default: the five shipped models; targeted-mpnet once build_targeted_mpnet.sh has built it)
+# Usage: bash training/measure.sh [ner] [sentiment] [targeted] [joint] [ner-tone] [targeted-mpnet] [sentiment-mpnet]
+# (default: the five shipped models; the -mpnet ones once build_*_mpnet.sh has built them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${NEWSLENS_DATA:-../shared/data}
@@ -13,7 +13,7 @@ fp32() { [ -f "training/work/$1/onnx-fp32/model.onnx" ] && echo "training/work/$
 want() { [ $# -eq 0 ] || [[ " $ALL " == *" $1 "* ]]; }
 ALL="${*:-ner sentiment targeted joint ner-tone}"
 ACCURATE=built/targeted-mpnet  # built by build_targeted_mpnet.sh, not shipped
-dir_of() { if [ "$1" = targeted-mpnet ]; then echo "$ACCURATE"; else echo "models/$1"; fi; }
+dir_of() { case "$1" in targeted-mpnet) echo "$ACCURATE" ;; sentiment-mpnet) echo built/sentiment-mpnet ;; *) echo "models/$1" ;; esac; }
 # Targeted sets: their fixed test splits (NewsMTSC: devtest_rw), as in training/news_data.py.
 sets() {
   echo "\"newsmtsc_devtest_rw\": $(ev targeted "$DATA/newsmtsc/devtest_rw.jsonl" "$@")"
@@ -61,5 +61,11 @@ if want targeted-mpnet; then {
   if d=$(fp32 targets-mpnet); then echo ", \"fp32\": {"; sets --targeted-model "$d"; echo "}"; fi
   echo "}"
 } > "$ACCURATE/metrics.json"; fi
+# The accurate sentence model (not shipped; --sentiment-model built/sentiment-mpnet): SST-2 dev.
+if want sentiment-mpnet; then {
+  echo "{\"sst2_dev\": $(ev sentiment "$DATA/sst2/dev.tsv" --sentiment-model built/sentiment-mpnet)"
+  if d=$(fp32 sentiment-mpnet); then echo ", \"sst2_dev_fp32\": $(ev sentiment "$DATA/sst2/dev.tsv" --sentiment-model "$d")"; fi
+  echo "}"
+} > built/sentiment-mpnet/metrics.json; fi
 for m in $ALL; do python3 -m json.tool "$(dir_of "$m")/metrics.json" > /dev/null; done
 echo "wrote metrics.json of: $ALL"
