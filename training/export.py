@@ -122,9 +122,9 @@ for _k in (0, 1):
 # kept, models/sentiment/README.md).
 SPECS["sentiment-kd"] = dict(SPECS["sentiment"], dst="sentiment-kd")
 # The sentence teacher of session 18 (train_news.py --encoder mpnet): an accurate sentence model,
-# built on demand (build_sentiment_mpnet.sh), not shipped. MPNet has no token types.
+# built on demand (build_sentiment_mpnet.sh), not shipped; exported whole (ClsOnly is for BERT).
 SPECS["sentiment-mpnet"] = dict(SPECS["sentiment"], dst="sentiment-mpnet", root=MODELS.parent / "built",
-                                cls_only=False, no_token_types=True,
+                                cls_only=False,
                                 config=dict(SPECS["sentiment"]["config"], name="newslens-sentiment-mpnet"))
 SPECS["targets-mpnet"] = dict(SPECS["targets"], dst="targeted-mpnet", root=MODELS.parent / "built", marks_only=False,
                               config=dict(SPECS["targets"]["config"], name="newslens-targeted-mpnet"))
@@ -144,8 +144,6 @@ class WithoutTokenTypes(torch.nn.Module):
 
 def read_only_where_read(spec, model, src):
     """`model` with its last layer cut to the positions read (last_layer.py), as the spec asks."""
-    if spec.get("no_token_types"):
-        return WithoutTokenTypes(model).eval()
     if spec.get("cls_only"):
         return ClsOnly(model).eval()
     if spec.get("marks_only"):
@@ -187,8 +185,10 @@ def export(name, out_root=None, quantize=True):
     else:
         model = spec["loader"].from_pretrained(src).eval()
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        if model.config.model_type != "bert":  # MPNet: no token types
+            model = WithoutTokenTypes(model).eval()
     cut = read_only_where_read(spec, model, src)
-    if cut is not model and not spec.get("no_token_types"):
+    if cut is not model:
         worst = check_same(model, cut, src / "tokenizer.json", getattr(cut, "marker", None))
         print(f"{name}: the cut last layer moves the outputs read by at most {worst:.1e}")
     model = cut

@@ -13,7 +13,8 @@ fp32() { [ -f "training/work/$1/onnx-fp32/model.onnx" ] && echo "training/work/$
 want() { [ $# -eq 0 ] || [[ " $ALL " == *" $1 "* ]]; }
 ALL="${*:-ner sentiment targeted joint ner-tone}"
 ACCURATE=built/targeted-mpnet  # built by build_targeted_mpnet.sh, not shipped
-dir_of() { case "$1" in targeted-mpnet) echo "$ACCURATE" ;; sentiment-mpnet) echo built/sentiment-mpnet ;; *) echo "models/$1" ;; esac; }
+ACCURATE_SENTENCE=built/sentiment-mpnet  # built by build_sentiment_mpnet.sh, not shipped
+dir_of() { case "$1" in targeted-mpnet) echo "$ACCURATE" ;; sentiment-mpnet) echo "$ACCURATE_SENTENCE" ;; *) echo "models/$1" ;; esac; }
 # Targeted sets: their fixed test splits (NewsMTSC: devtest_rw), as in training/news_data.py.
 sets() {
   echo "\"newsmtsc_devtest_rw\": $(ev targeted "$DATA/newsmtsc/devtest_rw.jsonl" "$@")"
@@ -63,9 +64,9 @@ if want targeted-mpnet; then {
 } > "$ACCURATE/metrics.json"; fi
 # The accurate sentence model (not shipped; --sentiment-model built/sentiment-mpnet): SST-2 dev.
 if want sentiment-mpnet; then {
-  echo "{\"sst2_dev\": $(ev sentiment "$DATA/sst2/dev.tsv" --sentiment-model built/sentiment-mpnet)"
+  echo "{\"sst2_dev\": $(ev sentiment "$DATA/sst2/dev.tsv" --sentiment-model "$ACCURATE_SENTENCE")"
   if d=$(fp32 sentiment-mpnet); then echo ", \"sst2_dev_fp32\": $(ev sentiment "$DATA/sst2/dev.tsv" --sentiment-model "$d")"; fi
   echo "}"
-} > built/sentiment-mpnet/metrics.json; fi
+} > "$ACCURATE_SENTENCE/metrics.json"; fi
 for m in $ALL; do python3 -m json.tool "$(dir_of "$m")/metrics.json" > /dev/null; done
 echo "wrote metrics.json of: $ALL"

@@ -32,7 +32,7 @@ from transformers import AutoTokenizer, BertForTokenClassification
 import news_data as nd
 from common import DATA, WORK, casing_types, linear_schedule, seed_everything, write_json
 from train_ner import LABELS, build_sentence_window_examples, read_conll, spans
-from train_news import data as sentence_data, ece, fit_temperature, macro_f1, teacher_logits as cached_teacher_logits
+from train_news import data as sentence_data, ece, fit_temperature, macro_f1, teacher_logits
 from train_sentiment import read_sst
 
 CORE = 126
@@ -111,12 +111,6 @@ def ner_tensors(chunk):
     for r, e in enumerate(chunk):
         lab[r, :len(e[0])] = torch.tensor(e[2]); first[r, :len(e[0])] = torch.tensor(e[3])
     return ids, cas, att, lab, first
-
-
-def teacher_logits(teacher, texts):
-    """The sentence model's logits for `texts` (one sentence a row, as newslens's sentence pass
-    reads them), cached under work/teacher_cache by the teacher's weights and the texts."""
-    return cached_teacher_logits(teacher, texts, prefix="fused")
 
 
 def distill(student, teacher, t=2.0):
@@ -226,8 +220,9 @@ def main():
         soft_sent = torch.zeros(len(sent), 3)
         soft_conll = torch.zeros(sum(len(d) for d in docs), 3)
     elif args.teacher:
-        soft_sent = teacher_logits(args.teacher, [a for a, _, _ in sent])
-        soft_conll = teacher_logits(args.teacher, [" ".join(w) for d in docs for w, _ in d])
+        # The sentence model's logits, cached under work/teacher_cache by its weights and the texts.
+        soft_sent = teacher_logits(args.teacher, [a for a, _, _ in sent], prefix="fused")
+        soft_conll = teacher_logits(args.teacher, [" ".join(w) for d in docs for w, _ in d], prefix="fused")
         agree = sum(int(p.argmax()) == y for p, (_, _, y) in zip(soft_sent, sent)) / max(1, len(sent))
         print(f"teacher agrees with {agree:.1%} of the labelled sentences", flush=True)
         if agree < 0.6:  # an untrained checkpoint sits near 1/3 (session 16's teacher: see the card)

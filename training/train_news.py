@@ -227,8 +227,8 @@ def main():
                 lg = forward(model, ids, tt, att).float()
             labelled = (y >= 0).float()
             ce = torch.nn.functional.cross_entropy(lg, y.clamp(min=0), reduction="none") * labelled
-            if soft is None:
-                loss = ce.sum() / labelled.sum()
+            if soft is None:  # no transfer sentences without a teacher: every example is labelled
+                loss = ce.mean()
             else:
                 # Labelled: half cross-entropy, half KL to the teacher; transfer sentences: KL only.
                 kd = torch.nn.functional.kl_div((lg / KD_T).log_softmax(-1), soft[g], reduction="none").sum(-1)
