@@ -96,6 +96,16 @@ fn empty_folder_and_missing_input_fail_clearly() {
     assert!(stderr(&o).contains("no/such/folder"), "{}", stderr(&o));
 }
 
+/// The run stopped with exit code 1 before writing `out`, and its error names each of `needles`.
+fn assert_refused(o: &std::process::Output, out: &Path, needles: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{needle:?} is not in: {err}");
+    }
+    assert!(!out.exists(), "{} was written", out.display());
+}
+
 /// `dir/bad`: the shipped model `name` (graph and tokenizer) under its config with `field` set
 /// to `value`.
 fn shipped_model_with(dir: &Path, name: &str, field: &str, value: serde_json::Value) -> PathBuf {
@@ -128,40 +138,20 @@ fn a_broken_model_stops_the_run_before_any_output() {
     };
     // Missing model directory.
     let o = annotate_with(&dir.path().join("nope"));
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("config.json"), "{}", stderr(&o));
-    assert!(!out.exists());
+    assert_refused(&o, &out, &["config.json"]);
     // The shipped NER graph and tokenizer under a config changed one field at a time.
     let annotate_with_config = |field: &str, value: serde_json::Value| {
         annotate_with(&shipped_model_with(dir.path(), "ner", field, value))
     };
     // Labels that do not match the model.
     let o = annotate_with_config("labels", json!(["O", "B-PER", "I-PER"]));
-    assert_eq!(o.status.code(), Some(1));
-    let err = stderr(&o);
-    assert!(
-        err.contains("bad/config.json") && err.contains("3 labels") && err.contains("9 classes"),
-        "{err}"
-    );
-    assert!(!out.exists());
+    assert_refused(&o, &out, &["bad/config.json", "3 labels", "9 classes"]);
     // A decoding weight that is not a positive number.
     let o = annotate_with_config("outside_weight", json!(-1.0));
-    assert_eq!(o.status.code(), Some(1));
-    let err = stderr(&o);
-    assert!(
-        err.contains("bad/config.json") && err.contains("outside_weight"),
-        "{err}"
-    );
-    assert!(!out.exists());
+    assert_refused(&o, &out, &["bad/config.json", "outside_weight"]);
     // A type-vote bar outside 0..1.
     let o = annotate_with_config("type_vote_below", json!(1.5));
-    assert_eq!(o.status.code(), Some(1));
-    let err = stderr(&o);
-    assert!(
-        err.contains("bad/config.json") && err.contains("type_vote_below"),
-        "{err}"
-    );
-    assert!(!out.exists());
+    assert_refused(&o, &out, &["bad/config.json", "type_vote_below"]);
 }
 
 #[test]
@@ -182,13 +172,8 @@ fn a_graph_that_is_not_onnx_is_named_whatever_the_thread_count() {
             "--ner-model",
             bad.to_str().unwrap(),
         ]);
-        assert_eq!(o.status.code(), Some(1), "{threads}: {}", stderr(&o));
-        assert!(
-            stderr(&o).contains(&bad.join("model.onnx").display().to_string()),
-            "{threads}: {}",
-            stderr(&o)
-        );
-        assert!(!out.exists(), "{threads}");
+        let graph = bad.join("model.onnx").display().to_string();
+        assert_refused(&o, &out, &[&graph]);
     }
 }
 
@@ -208,13 +193,7 @@ fn a_marker_head_model_is_refused_where_it_does_not_fit() {
     };
     // The targeted model scores marked mentions: as the sentence model it is refused.
     let o = annotate_with("--sentiment-model", &root().join("models/targeted"));
-    assert_eq!(o.status.code(), Some(1));
-    let err = stderr(&o);
-    assert!(
-        err.contains("targeted/config.json") && err.contains("--targeted-model"),
-        "{err}"
-    );
-    assert!(!out.exists());
+    assert_refused(&o, &out, &["targeted/config.json", "--targeted-model"]);
     // A head kind newslens does not know, or a marker head without markers.
     for (field, value) in [
         ("target_head", json!("tokens")),
@@ -222,13 +201,7 @@ fn a_marker_head_model_is_refused_where_it_does_not_fit() {
     ] {
         let bad = shipped_model_with(dir.path(), "targeted", field, value);
         let o = annotate_with("--targeted-model", &bad);
-        assert_eq!(o.status.code(), Some(1), "{field}");
-        let err = stderr(&o);
-        assert!(
-            err.contains("bad/config.json") && err.contains("target_head"),
-            "{field}: {err}"
-        );
-        assert!(!out.exists());
+        assert_refused(&o, &out, &["bad/config.json", "target_head"]);
     }
 }
 
