@@ -15,16 +15,19 @@ run: build
 # Tests that need ../shared/data, Chromium or the built (not shipped) built/*-mpnet models are
 # #[ignore]d in a plain `cargo test`; here they run
 # whenever what they need is present, and the lines below say so when it is not.
+# The tests of a model built on demand into built/$(1) (not shipped), named by $(2), described as $(3).
+define built_model_tests
+@if [ -f built/$(1)/model.onnx ]; then cargo test --release --test determinism --test tone -- --ignored $(2); \
+  if [ -d "$${NEWSLENS_DATA:-../shared/data}" ]; then cargo test --release --test eval -- --ignored $(2); fi; \
+  else echo "SKIPPED: $(3)'s tests (not shipped; build it with bash training/build_$(subst -,_,$(1)).sh)"; fi
+endef
+
 test: setup browser spark tools
 	cargo test --release
 	@if [ -d "$${NEWSLENS_DATA:-../shared/data}" ]; then cargo test --release --test eval -- --ignored --skip accurate --skip sentence_mpnet; \
 	  else echo "SKIPPED: tests/eval.rs (../shared/data is absent)"; fi
-	@if [ -f built/targeted-mpnet/model.onnx ]; then cargo test --release --test determinism --test tone -- --ignored accurate; \
-	  if [ -d "$${NEWSLENS_DATA:-../shared/data}" ]; then cargo test --release --test eval -- --ignored accurate; fi; \
-	  else echo "SKIPPED: the accurate targeted model's tests (not shipped; build it with bash training/build_targeted_mpnet.sh)"; fi
-	@if [ -f built/sentiment-mpnet/model.onnx ]; then cargo test --release --test determinism --test tone -- --ignored sentence_mpnet; \
-	  if [ -d "$${NEWSLENS_DATA:-../shared/data}" ]; then cargo test --release --test eval -- --ignored sentence_mpnet; fi; \
-	  else echo "SKIPPED: the accurate sentence model's tests (not shipped; build it with bash training/build_sentiment_mpnet.sh)"; fi
+	$(call built_model_tests,targeted-mpnet,accurate,the accurate targeted model)
+	$(call built_model_tests,sentiment-mpnet,sentence_mpnet,the accurate sentence model)
 	@if command -v chromium >/dev/null; then cargo test --release --test report -- --ignored html_page_renders_in_chromium; \
 	  else echo "SKIPPED: the Chromium rendering test (chromium could not be installed)"; fi
 	@if [ -x .tools-venv/bin/python ]; then cargo test --release --test report -- --ignored duckdb_reads_the_parquet_tables; \

@@ -94,15 +94,23 @@ pub fn required_data() -> PathBuf {
 /// training/build_targeted_mpnet.sh`), for a test marked `#[ignore]` that `make test` runs once it
 /// is built: panics with a clear message when it is absent.
 pub fn accurate_model() -> PathBuf {
-    built_model("targeted-mpnet", "build_targeted_mpnet.sh")
+    built_model("targeted-mpnet")
 }
 
-/// `built/<name>` (a model built on demand, not shipped), or a panic naming the script that builds it.
-pub fn built_model(name: &str, script: &str) -> PathBuf {
+/// `built/sentiment-mpnet`, the accurate sentence model (built, not shipped), as
+/// [`accurate_model`] is the accurate targeted one.
+pub fn accurate_sentence_model() -> PathBuf {
+    built_model("sentiment-mpnet")
+}
+
+/// `built/<name>` (a model built on demand, not shipped), or a panic naming the script that
+/// builds it: `training/build_<name>.sh`, dashes as underscores.
+fn built_model(name: &str) -> PathBuf {
     let dir = root().join("built").join(name);
     assert!(
         dir.join("model.onnx").is_file(),
-        "built/{name} is absent: build it with bash training/{script}"
+        "built/{name} is absent: build it with bash training/build_{}.sh",
+        name.replace('-', "_")
     );
     dir
 }

@@ -170,7 +170,7 @@ fn the_accurate_targeted_model_gives_the_same_records_whatever_the_batching() {
 #[test]
 #[ignore = "needs built/sentiment-mpnet (bash training/build_sentiment_mpnet.sh): `make test` runs it once built"]
 fn sentence_mpnet_gives_the_same_records_whatever_the_batching() {
-    let model = built_model("sentiment-mpnet", "build_sentiment_mpnet.sh");
+    let model = accurate_sentence_model();
     same_records_whatever_the_batching(
         &["--sentiment-model", model.to_str().unwrap()],
         "sentiment-mpnet",

@@ -377,7 +377,7 @@ fn the_accurate_targeted_model_matches_its_measured_figures() {
 #[ignore = "needs ../shared/data and built/sentiment-mpnet (bash training/build_sentiment_mpnet.sh)"]
 fn sentence_mpnet_matches_its_measured_figures() {
     let data = required_data();
-    let model = built_model("sentiment-mpnet", "build_sentiment_mpnet.sh");
+    let model = accurate_sentence_model();
     let r = eval(&[
         "eval",
         "sentiment",

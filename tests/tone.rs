@@ -112,7 +112,7 @@ fn praise_and_blame_are_not_neutral(extra: &[&str]) {
 #[test]
 #[ignore = "needs built/sentiment-mpnet (bash training/build_sentiment_mpnet.sh): `make test` runs it once built"]
 fn sentence_mpnet_reads_facts_as_neutral_and_praise_or_blame_as_not() {
-    let model = built_model("sentiment-mpnet", "build_sentiment_mpnet.sh");
+    let model = accurate_sentence_model();
     let extra = ["--sentiment-model", model.to_str().unwrap()];
     let a = annotate_texts_with(&["The meeting is on Tuesday."], &extra);
     assert!(a[0]["meta"]["models"]["sentiment"]

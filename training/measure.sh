@@ -12,9 +12,10 @@ ev() { "$NL" eval "$@" --json; }
 fp32() { [ -f "training/work/$1/onnx-fp32/model.onnx" ] && echo "training/work/$1/onnx-fp32"; }
 want() { [ $# -eq 0 ] || [[ " $ALL " == *" $1 "* ]]; }
 ALL="${*:-ner sentiment targeted joint ner-tone}"
-ACCURATE=built/targeted-mpnet  # built by build_targeted_mpnet.sh, not shipped
-ACCURATE_SENTENCE=built/sentiment-mpnet  # built by build_sentiment_mpnet.sh, not shipped
-dir_of() { case "$1" in targeted-mpnet) echo "$ACCURATE" ;; sentiment-mpnet) echo "$ACCURATE_SENTENCE" ;; *) echo "models/$1" ;; esac; }
+# The accurate *-mpnet models are built by build_*_mpnet.sh into built/, not shipped.
+dir_of() { case "$1" in *-mpnet) echo "built/$1" ;; *) echo "models/$1" ;; esac; }
+ACCURATE=$(dir_of targeted-mpnet)
+ACCURATE_SENTENCE=$(dir_of sentiment-mpnet)
 # Targeted sets: their fixed test splits (NewsMTSC: devtest_rw), as in training/news_data.py.
 sets() {
   echo "\"newsmtsc_devtest_rw\": $(ev targeted "$DATA/newsmtsc/devtest_rw.jsonl" "$@")"

@@ -224,23 +224,23 @@ def main():
         soft_sent = torch.zeros(len(sent), 3)
         soft_conll = torch.zeros(sum(len(d) for d in docs), 3)
     elif args.teacher:
-        # Each sentence model's logits, cached under work/teacher_cache by its weights and the texts;
-        # read in bf16 as train_news.py reads its teacher (an mpnet teacher: 14 min instead of ~30).
-        # Several teachers: the mean of their logits.
+        # Each sentence model's logits, cached under work/teacher_cache by its weights and the texts,
+        # read in bf16 as train_news.py reads its teacher (the mpnet teacher: 10 min for 42,123
+        # texts). Several teachers: the mean of their logits.
+        def agreement(logits):
+            return sum(int(p.argmax()) == y for p, (_, _, y) in zip(logits, sent)) / max(1, len(sent))
         conll = [" ".join(w) for d in docs for w, _ in d]
-        soft_sent, soft_conll = torch.zeros(len(sent), 3), torch.zeros(len(conll), 3)
-        for teacher in args.teacher:
-            one = teacher_logits(teacher, [a for a, _, _ in sent], prefix="fused", bf16=True)
-            soft_sent += one / len(args.teacher)
-            soft_conll += teacher_logits(teacher, conll, prefix="fused", bf16=True) / len(args.teacher)
-            agree = sum(int(p.argmax()) == y for p, (_, _, y) in zip(one, sent)) / max(1, len(sent))
+        per_teacher = [teacher_logits(t, [a for a, _, _ in sent], prefix="fused", bf16=True) for t in args.teacher]
+        for teacher, logits in zip(args.teacher, per_teacher):
+            agree = agreement(logits)
             print(f"teacher {teacher} agrees with {agree:.1%} of the labelled sentences", flush=True)
             if agree < 0.6:  # an untrained checkpoint sits near 1/3 (session 16's teacher: see the card)
                 raise SystemExit(f"{teacher} agrees with only {agree:.1%} of the labels: is it a trained "
                                  "sentence model? (python unquantize.py sentiment ../models/sentiment)")
+        soft_sent = torch.stack(per_teacher).mean(0)
+        soft_conll = torch.stack([teacher_logits(t, conll, prefix="fused", bf16=True) for t in args.teacher]).mean(0)
         if len(args.teacher) > 1:
-            agree = sum(int(p.argmax()) == y for p, (_, _, y) in zip(soft_sent, sent)) / max(1, len(sent))
-            print(f"the teachers' mean agrees with {agree:.1%} of the labelled sentences", flush=True)
+            print(f"the teachers' mean agrees with {agreement(soft_sent):.1%} of the labelled sentences", flush=True)
     if soft_sent is not None:  # each labelled sentence carries its row of the teacher's logits
         sent = [(a, b, (y, k)) for k, (a, b, y) in enumerate(sent)]
         print(f"teacher logits: {len(soft_sent)} labelled sentences, {len(soft_conll)} CoNLL sentences", flush=True)
