@@ -24,8 +24,9 @@ endef
 
 test: setup browser spark tools
 	cargo test --release
-	@if [ -d "$${NEWSLENS_DATA:-../shared/data}" ]; then cargo test --release --test eval -- --ignored --skip accurate --skip sentence_mpnet; \
-	  else echo "SKIPPED: tests/eval.rs (../shared/data is absent)"; fi
+	@if [ -d "$${NEWSLENS_DATA:-../shared/data}" ]; then cargo test --release --test eval -- --ignored --skip accurate --skip sentence_mpnet \
+	  && cargo test --release --test determinism -- --ignored bbc_articles; \
+	  else echo "SKIPPED: tests/eval.rs and the BBC determinism test (../shared/data is absent)"; fi
 	$(call built_model_tests,targeted-mpnet,accurate,the accurate targeted model)
 	$(call built_model_tests,sentiment-mpnet,sentence_mpnet,the accurate sentence model)
 	@if command -v chromium >/dev/null; then cargo test --release --test report -- --ignored html_page_renders_in_chromium; \

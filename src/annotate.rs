@@ -798,8 +798,8 @@ pub(crate) fn distinct_tokens(pieces: &[&Piece]) -> usize {
     distinct(pieces).0.iter().map(|p| p.ids.len()).sum()
 }
 
-/// Runs `pieces` through `model` in batches of similar length (in parallel on the current
-/// rayon pool), each distinct piece once; returns each piece's scores, in input order, cut to
+/// Runs `pieces` through `model` in batches of one length (in parallel on the current rayon
+/// pool), each distinct piece once; returns each piece's scores, in input order, cut to
 /// the piece's own length.
 pub fn run_sorted(
     model: &Model,
@@ -845,7 +845,13 @@ fn run_distinct(
 ) -> Result<Vec<Scores>, ModelError> {
     let mut order: Vec<usize> = (0..pieces.len()).collect();
     order.sort_by_key(|&i| (pieces[i].ids.len(), i));
-    let chunks: Vec<&[usize]> = order.chunks(batch_size.max(1)).collect();
+    // A batch holds sequences of one length only, so no row is ever padded: ONNX Runtime's
+    // kernels sum a padded row in another order (softmax over a longer axis), which moved a
+    // score by 4e-4 with its batch-mates' lengths, enough to change the written JSON.
+    let chunks: Vec<&[usize]> = order
+        .chunk_by(|&a, &b| pieces[a].ids.len() == pieces[b].ids.len())
+        .flat_map(|same| same.chunks(batch_size.max(1)))
+        .collect();
     let results: Vec<Vec<(usize, Scores)>> = chunks
         .par_iter()
         .map(|chunk| {
