@@ -24,6 +24,9 @@ pub const DEFAULT_RULES: &[&str] = &[
     r"real\. reliable\.[\w .,']{0,60}",
     r"(advertisement|skip to (main )?content|read more|related( stories| articles)?|subscribe( now)?|comments?|print|email|close)",
     r"transcript provided by [\w .,&'’-]{1,60}",
+    // A line without a letter or a digit: a separator ("* * *", "—"), bullets, invisible
+    // characters. It has no words for a model to read.
+    r"[^\p{L}\p{N}]+",
 ];
 
 /// Longer lines are never chrome, whatever the rules say.
@@ -105,6 +108,9 @@ mod tests {
             "(c) 2024 Reuters. All rights reserved.",
             "Copyright 2023-2024 The Epoch Times",
             "Transcript provided by NPR, Copyright NPR.",
+            "* * *",
+            "—",
+            "\u{200b}\u{200b}",
         ] {
             assert!(rules.is_chrome(line), "{line}");
         }
@@ -117,6 +123,8 @@ mod tests {
              after a decade of losses that had worried investors and regulators alike.",
             "© 2024 marked a turning point for the region, officials said.",
             "Sign up to the army was compulsory for men over 18, the law said.",
+            "2024",
+            "— Ying Cao",
         ] {
             assert!(!rules.is_chrome(line), "{line}");
         }
