@@ -845,9 +845,9 @@ fn run_distinct(
 ) -> Result<Vec<Scores>, ModelError> {
     let mut order: Vec<usize> = (0..pieces.len()).collect();
     order.sort_by_key(|&i| (pieces[i].ids.len(), i));
-    // A batch holds sequences of one length only, so no row is ever padded: ONNX Runtime's
-    // kernels sum a padded row in another order (softmax over a longer axis), which moved a
-    // score by 4e-4 with its batch-mates' lengths, enough to change the written JSON.
+    // A batch holds sequences of one length only, so no row is ever padded: padded to a longer
+    // batch-mate, a row's sums run in another order in ONNX Runtime's kernels, and one flipped
+    // int8 rounding moved a score by 4e-4, enough to change the written JSON.
     let chunks: Vec<&[usize]> = order
         .chunk_by(|&a, &b| pieces[a].ids.len() == pieces[b].ids.len())
         .flat_map(|same| same.chunks(batch_size.max(1)))
