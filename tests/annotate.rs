@@ -403,3 +403,39 @@ fn default_sentence_windows_find_the_same_names_as_fixed_windows_with_fewer_mode
         "{t_sentences} vs {t_fixed} model tokens"
     );
 }
+
+#[test]
+fn separator_lines_are_chrome_and_leave_the_tone_alone() {
+    // A line without a letter or a digit has no words to read: listed under chrome, no sentence.
+    let dir = tempfile::tempdir().unwrap();
+    let plain = "The minister praised the rescue workers.\n\nThe floods destroyed 300 homes.";
+    let separated =
+        "The minister praised the rescue workers.\n\n* * *\n\n—\n\nThe floods destroyed 300 homes.";
+    let input = dir.path().join("in.jsonl");
+    write_jsonl(
+        &input,
+        &[
+            json!({"id": "plain", "text": plain}),
+            json!({"id": "separated", "text": separated}),
+        ],
+    );
+    let got = annotate_ok(&input, &dir.path().join("out.jsonl"), &[]);
+    assert_offsets_exact(&got[1], separated);
+    let texts = |a: &Value, field: &str| -> Vec<String> {
+        a[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(texts(&got[1], "chrome"), ["* * *", "—"]);
+    let chars: Vec<char> = separated.chars().collect();
+    for c in got[1]["chrome"].as_array().unwrap() {
+        let (start, end) = (c["start"].as_u64().unwrap(), c["end"].as_u64().unwrap());
+        let at: String = chars[start as usize..end as usize].iter().collect();
+        assert_eq!(at, c["text"].as_str().unwrap(), "{c}");
+    }
+    assert_eq!(texts(&got[1], "sentences"), texts(&got[0], "sentences"));
+    assert_eq!(got[1]["sentiment"], got[0]["sentiment"]);
+}
