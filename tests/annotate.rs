@@ -430,10 +430,12 @@ fn separator_lines_are_chrome_and_leave_the_tone_alone() {
             .collect()
     };
     assert_eq!(texts(&got[1], "chrome"), ["* * *", "—"]);
-    let chars: Vec<char> = separated.chars().collect();
     for c in got[1]["chrome"].as_array().unwrap() {
-        let (start, end) = (c["start"].as_u64().unwrap(), c["end"].as_u64().unwrap());
-        let at: String = chars[start as usize..end as usize].iter().collect();
+        let at = char_slice(
+            separated,
+            c["start"].as_u64().unwrap(),
+            c["end"].as_u64().unwrap(),
+        );
         assert_eq!(at, c["text"].as_str().unwrap(), "{c}");
     }
     assert_eq!(texts(&got[1], "sentences"), texts(&got[0], "sentences"));

@@ -14,13 +14,20 @@ fn articles() -> Vec<Value> {
     let mut out = corpus_articles();
     out.extend(generated_articles(36));
     if let Some(data) = shared_data() {
-        let bbc = std::fs::read_to_string(data.join("news_corpus/bbc_news_2225.jsonl")).unwrap();
-        for line in bbc.lines().step_by(97).take(12) {
-            let r: Value = serde_json::from_str(line).unwrap();
+        for r in bbc_records(&data).into_iter().step_by(97).take(12) {
             out.push(json!({"id": r["id"], "text": r["text"], "source": r["source"]}));
         }
     }
     out
+}
+
+/// The BBC benchmark corpus in `data` (2,225 articles), its records in file order.
+fn bbc_records(data: &Path) -> Vec<Value> {
+    std::fs::read_to_string(data.join("news_corpus/bbc_news_2225.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// The output's raw lines by id.
@@ -126,13 +133,8 @@ fn a_sentence_scores_the_same_whatever_the_lengths_of_its_batch_mates() {
 #[ignore = "needs ../shared/data: `make test` runs it when the folder is there"]
 fn bbc_articles_are_annotated_the_same_whatever_the_batch_size() {
     // 300 articles (about 4,800 sentences): a rare near-tie shows what a few dozen cannot.
-    let data = required_data();
-    let bbc = std::fs::read_to_string(data.join("news_corpus/bbc_news_2225.jsonl")).unwrap();
-    let records: Vec<Value> = bbc
-        .lines()
-        .take(300)
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let mut records = bbc_records(&required_data());
+    records.truncate(300);
     let dir = tempfile::tempdir().unwrap();
     let reference = annotate(dir.path(), "batch-8", &records, &[]);
     for (name, extra) in [
