@@ -343,29 +343,63 @@ impl Pipeline {
         })
     }
 
-    /// Document `d`'s queries: each sentence's tone, and (targeted) each sentence that names
-    /// entities, read with the sentences around it and every entity's mention marked.
-    fn doc_queries(
+    /// The sentence pass over `sentences` (each text's content sentences): every sentence's
+    /// queries, laid end to end in order, and their results.
+    fn sentence_pass(
+        &self,
+        texts: &[&str],
+        sentences: &[Vec<Span>],
+    ) -> Result<SentencePass, ModelError> {
+        // Built per document in parallel (tokenizing every sentence is serial work otherwise).
+        let per_doc: Vec<Vec<Vec<Query>>> = sentences
+            .par_iter()
+            .zip(texts)
+            .map(|(spans, text)| match &self.sentiment {
+                Some(model) => spans
+                    .iter()
+                    .map(|&span| model.sentence_queries(text, span))
+                    .collect(),
+                None => Ok(vec![Vec::new(); spans.len()]),
+            })
+            .collect::<Result<_, ModelError>>()?;
+        let mut queries: Vec<(Owner, Query)> = Vec::new();
+        let mut of_sentence: Vec<Vec<std::ops::Range<usize>>> = Vec::new();
+        for (d, doc) in per_doc.into_iter().enumerate() {
+            let mut ranges = Vec::new();
+            for (s, qs) in doc.into_iter().enumerate() {
+                let first = queries.len();
+                queries.extend(qs.into_iter().map(|q| (Owner::Sentence(d, s), q)));
+                ranges.push(first..queries.len());
+            }
+            of_sentence.push(ranges);
+        }
+        let refs: Vec<&Query> = queries.iter().map(|(_, q)| q).collect();
+        let (scored, tokens) = self
+            .memo
+            .sentences
+            .results(&refs, |q| match &self.sentiment {
+                Some(m) => m.classify_scored(q, self.batch_size),
+                None => Ok(Vec::new()),
+            })?;
+        Ok(SentencePass {
+            queries,
+            of_sentence,
+            scored,
+            tokens,
+        })
+    }
+
+    /// Document `d`'s targeted queries: each sentence that names entities, read with the
+    /// sentences around it and every entity's mention marked.
+    fn target_queries(
         &self,
         d: usize,
         doc: &Doc,
         text: &str,
         pronouns: &[(usize, usize, Span)],
-        targeted: bool,
-    ) -> Result<DocQueries, ModelError> {
-        let mut sentences = Vec::new();
-        let mut of_sentence = Vec::new();
-        for (s, &span) in doc.seg.sentences.iter().enumerate() {
-            let first = sentences.len();
-            if let Some(model) = &self.sentiment {
-                for q in model.sentence_queries(text, span)? {
-                    sentences.push((Owner::Sentence(d, s), q));
-                }
-            }
-            of_sentence.push(first..sentences.len());
-        }
+    ) -> Result<Vec<(Owner, Query)>, ModelError> {
         let mut targets = Vec::new();
-        if let Some(model) = self.targeted().filter(|_| targeted) {
+        if let Some(model) = self.targeted() {
             let sents = &doc.seg.sentences;
             let k = model.model().config.context_sentences;
             for (s, named) in doc.sentence_entities(pronouns).into_iter().enumerate() {
@@ -386,25 +420,21 @@ impl Pipeline {
                 }
             }
         }
-        Ok(DocQueries {
-            sentences,
-            of_sentence,
-            targets,
-        })
+        Ok(targets)
     }
 
-    fn annotate_inner(&self, articles: &[Article]) -> Result<(Vec<Annotation>, Work), ModelError> {
-        let texts: Vec<&str> = articles.iter().map(|a| a.text.as_str()).collect();
-        let prepared: Vec<(Segmented, Windows)> = texts
-            .par_iter()
-            .map(|t| Ok((segment(t, &self.chrome), self.ner.windows(t)?)))
-            .collect::<Result<_, ModelError>>()?;
-        let (segments, windows): (Vec<Segmented>, Vec<Windows>) = prepared.into_iter().unzip();
+    /// The entity pass: NER, then each article's entities.
+    fn entity_pass(
+        &self,
+        texts: &[&str],
+        segments: Vec<Segmented>,
+        windows: &[Windows],
+    ) -> Result<EntityPass, ModelError> {
         let NerPass {
             mentions,
             tones,
-            mut tokens,
-        } = self.run_ner(&texts, &windows)?;
+            tokens,
+        } = self.run_ner(texts, windows)?;
 
         // Mentions in content sentences only, grouped into entities.
         let docs: Vec<Doc> = segments
@@ -424,47 +454,80 @@ impl Pipeline {
             .map(|(d, doc)| reach.map_or_else(Vec::new, |r| doc.pronouns(texts[d], r)))
             .collect();
 
-        // Every sentiment query of the batch, with its owner: built per document in parallel
-        // (tokenizing every sentence is serial work otherwise), then laid end to end in order.
-        let targeted = self.entity_sentiment == EntitySentiment::Targeted;
-        let head = self.entity_head();
-        let per_doc: Vec<DocQueries> = docs
+        Ok(EntityPass {
+            docs,
+            pronouns,
+            tones,
+            tokens,
+        })
+    }
+
+    /// The targeted pass: the tone towards every entity of each sentence that names one;
+    /// the queries, their results and the model tokens run.
+    fn targeted_pass(
+        &self,
+        texts: &[&str],
+        docs: &[Doc],
+        pronouns: &[Vec<(usize, usize, Span)>],
+    ) -> Result<TargetedPass, ModelError> {
+        if self.entity_sentiment != EntitySentiment::Targeted {
+            return Ok(TargetedPass::default());
+        }
+        let per_doc: Vec<Vec<(Owner, Query)>> = docs
             .par_iter()
             .enumerate()
-            .map(|(d, doc)| self.doc_queries(d, doc, texts[d], &pronouns[d], targeted))
+            .map(|(d, doc)| self.target_queries(d, doc, texts[d], &pronouns[d]))
             .collect::<Result<_, ModelError>>()?;
-        let mut queries: Vec<(Owner, Query)> = Vec::new();
-        let mut targets: Vec<(Owner, Query)> = Vec::new();
-        // Queries of each (document, sentence): a range of `queries`.
-        let mut of_sentence: Vec<Vec<std::ops::Range<usize>>> = Vec::new();
-        for dq in per_doc {
-            let base = queries.len();
-            of_sentence.push(
-                dq.of_sentence
-                    .into_iter()
-                    .map(|r| r.start + base..r.end + base)
-                    .collect(),
-            );
-            queries.extend(dq.sentences);
-            targets.extend(dq.targets);
-        }
-        let refs: Vec<&Query> = queries.iter().map(|(_, q)| q).collect();
-        let target_refs: Vec<&Query> = targets.iter().map(|(_, q)| q).collect();
-        let (scored, sentence_tokens) =
-            self.memo
-                .sentences
-                .results(&refs, |q| match &self.sentiment {
-                    Some(m) => m.classify_scored(q, self.batch_size),
-                    None => Ok(Vec::new()),
-                })?;
-        let (target_probs, target_tokens) =
+        let targets: Vec<(Owner, Query)> = per_doc.into_iter().flatten().collect();
+        let refs: Vec<&Query> = targets.iter().map(|(_, q)| q).collect();
+        let (probabilities, tokens) =
             self.memo
                 .targets
-                .results(&target_refs, |q| match self.targeted() {
+                .results(&refs, |q| match self.targeted() {
                     Some(m) => m.classify_targets(q, self.batch_size),
                     None => Ok(Vec::new()),
                 })?;
-        tokens += sentence_tokens + target_tokens;
+        Ok(TargetedPass {
+            targets,
+            probabilities,
+            tokens,
+        })
+    }
+
+    fn annotate_inner(&self, articles: &[Article]) -> Result<(Vec<Annotation>, Work), ModelError> {
+        let texts: Vec<&str> = articles.iter().map(|a| a.text.as_str()).collect();
+        let prepared: Vec<(Segmented, Windows)> = texts
+            .par_iter()
+            .map(|t| Ok((segment(t, &self.chrome), self.ner.windows(t)?)))
+            .collect::<Result<_, ModelError>>()?;
+        let (segments, windows): (Vec<Segmented>, Vec<Windows>) = prepared.into_iter().unzip();
+        let sentences: Vec<Vec<Span>> = segments.iter().map(|s| s.sentences.clone()).collect();
+
+        // Sentence tone needs only the sentences, so it runs beside NER: neither leaves a core
+        // idle while the other finishes its last model calls.
+        let (entity_pass, sentence_pass) = rayon::join(
+            || self.entity_pass(&texts, segments, &windows),
+            || self.sentence_pass(&texts, &sentences),
+        );
+        let EntityPass {
+            docs,
+            pronouns,
+            tones,
+            tokens,
+        } = entity_pass?;
+        let TargetedPass {
+            targets,
+            probabilities: target_probs,
+            tokens: target_tokens,
+        } = self.targeted_pass(&texts, &docs, &pronouns)?;
+        let SentencePass {
+            queries,
+            of_sentence,
+            scored,
+            tokens: sentence_tokens,
+        } = sentence_pass?;
+        let tokens = tokens + sentence_tokens + target_tokens;
+        let head = self.entity_head();
 
         let mut sentence_parts: Vec<Vec<Vec<(Probabilities, f64)>>> = docs
             .iter()
@@ -541,11 +604,30 @@ struct NerPass {
     tokens: usize,
 }
 
-/// One document's sentiment queries, before they join the batch's.
-struct DocQueries {
-    sentences: Vec<(Owner, Query)>,
-    of_sentence: Vec<std::ops::Range<usize>>,
+/// A batch's sentence pass: every sentence's queries (in document and sentence order), the
+/// range of `queries` each (document, sentence) owns, their results, and the model tokens run.
+struct SentencePass {
+    queries: Vec<(Owner, Query)>,
+    of_sentence: Vec<Vec<std::ops::Range<usize>>>,
+    scored: Vec<Scored>,
+    tokens: usize,
+}
+
+/// A batch's entity pass: the articles with their entities, the sentences naming a person by
+/// pronoun, the NER pass's token tones, and the NER model tokens run.
+struct EntityPass {
+    docs: Vec<Doc>,
+    pronouns: Vec<Vec<(usize, usize, Span)>>,
+    tones: Vec<Vec<[f32; 4]>>,
+    tokens: usize,
+}
+
+/// A batch's targeted pass: its queries, each query's results, and the model tokens run.
+#[derive(Default)]
+struct TargetedPass {
     targets: Vec<(Owner, Query)>,
+    probabilities: Vec<Vec<Probabilities>>,
+    tokens: usize,
 }
 
 /// What a sentiment query is for: (document, sentence), or (document, sentence, the entities
@@ -848,12 +930,15 @@ fn run_distinct(
     // A batch holds sequences of one length only, so no row is ever padded: padded to a longer
     // batch-mate, a row's sums run in another order in ONNX Runtime's kernels, and one flipped
     // int8 rounding moved a score by 4e-4, enough to change the written JSON.
+    // The longest calls go first, so that the last ones to finish are short.
     let chunks: Vec<&[usize]> = order
         .chunk_by(|&a, &b| pieces[a].ids.len() == pieces[b].ids.len())
+        .rev()
         .flat_map(|same| same.chunks(batch_size.max(1)))
         .collect();
     let results: Vec<Vec<(usize, Scores)>> = chunks
         .par_iter()
+        .with_max_len(1)
         .map(|chunk| {
             let batch_pieces: Vec<&Piece> = chunk.iter().map(|&i| pieces[i]).collect();
             let batch = Batch::new(&batch_pieces);
