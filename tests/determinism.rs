@@ -73,8 +73,15 @@ fn every_article_is_annotated_the_same_whatever_the_run() {
 
     let mut reversed = records.clone();
     reversed.reverse();
-    let runs: [(&str, Vec<Value>, &[&str]); 4] = [
+    let runs: [(&str, Vec<Value>, &[&str]); 5] = [
         ("reversed", reversed, &["--threads", "1"]),
+        // More workers than this machine's cores, small calls: the sentence pass and the NER
+        // pass run side by side, and many calls of each interleave on every worker.
+        (
+            "three-workers",
+            records.clone(),
+            &["--threads", "3", "--batch-size", "2"],
+        ),
         (
             "odd-batches",
             records.clone(),
