@@ -351,18 +351,19 @@ impl Pipeline {
     fn sentence_pass(
         &self,
         texts: &[&str],
-        sentences: &[Vec<Span>],
+        segments: &[Segmented],
     ) -> Result<SentencePass, ModelError> {
         // Built per document in parallel (tokenizing every sentence is serial work otherwise).
-        let per_doc: Vec<Vec<Vec<Query>>> = sentences
+        let per_doc: Vec<Vec<Vec<Query>>> = segments
             .par_iter()
             .zip(texts)
-            .map(|(spans, text)| match &self.sentiment {
-                Some(model) => spans
+            .map(|(seg, text)| match &self.sentiment {
+                Some(model) => seg
+                    .sentences
                     .iter()
                     .map(|&span| model.sentence_queries(text, span))
                     .collect(),
-                None => Ok(vec![Vec::new(); spans.len()]),
+                None => Ok(vec![Vec::new(); seg.sentences.len()]),
             })
             .collect::<Result<_, ModelError>>()?;
         let mut queries: Vec<(Owner, Query)> = Vec::new();
@@ -426,45 +427,6 @@ impl Pipeline {
         Ok(targets)
     }
 
-    /// The entity pass: NER, then each article's entities.
-    fn entity_pass(
-        &self,
-        texts: &[&str],
-        segments: Vec<Segmented>,
-        windows: &[Windows],
-    ) -> Result<EntityPass, ModelError> {
-        let NerPass {
-            mentions,
-            tones,
-            tokens,
-        } = self.run_ner(texts, windows)?;
-
-        // Mentions in content sentences only, grouped into entities.
-        let docs: Vec<Doc> = segments
-            .into_par_iter()
-            .zip(mentions)
-            .enumerate()
-            .map(|(i, (seg, found))| Doc::new(texts[i], seg, found))
-            .collect();
-
-        // The sentences that name a person only by pronoun, when the entity-tone model reads them.
-        let reach = self
-            .entity_tone_model()
-            .and_then(|m| m.model().config.pronoun_reach);
-        let pronouns: Vec<Vec<(usize, usize, Span)>> = docs
-            .iter()
-            .enumerate()
-            .map(|(d, doc)| reach.map_or_else(Vec::new, |r| doc.pronouns(texts[d], r)))
-            .collect();
-
-        Ok(EntityPass {
-            docs,
-            pronouns,
-            tones,
-            tokens,
-        })
-    }
-
     /// The targeted pass: the tone towards every entity of each sentence that names one;
     /// the queries, their results and the model tokens run.
     fn targeted_pass(
@@ -504,20 +466,37 @@ impl Pipeline {
             .map(|t| Ok((segment(t, &self.chrome), self.ner.windows(t)?)))
             .collect::<Result<_, ModelError>>()?;
         let (segments, windows): (Vec<Segmented>, Vec<Windows>) = prepared.into_iter().unzip();
-        let sentences: Vec<Vec<Span>> = segments.iter().map(|s| s.sentences.clone()).collect();
 
         // Sentence tone needs only the sentences, so it runs beside NER: neither leaves a core
         // idle while the other finishes its last model calls.
-        let (entity_pass, sentence_pass) = rayon::join(
-            || self.entity_pass(&texts, segments, &windows),
-            || self.sentence_pass(&texts, &sentences),
+        let (ner_pass, sentence_pass) = rayon::join(
+            || self.run_ner(&texts, &windows),
+            || self.sentence_pass(&texts, &segments),
         );
-        let EntityPass {
-            docs,
-            pronouns,
+        let NerPass {
+            mentions,
             tones,
             tokens,
-        } = entity_pass?;
+        } = ner_pass?;
+
+        // Mentions in content sentences only, grouped into entities.
+        let docs: Vec<Doc> = segments
+            .into_par_iter()
+            .zip(mentions)
+            .enumerate()
+            .map(|(i, (seg, found))| Doc::new(texts[i], seg, found))
+            .collect();
+
+        // The sentences that name a person only by pronoun, when the entity-tone model reads them.
+        let reach = self
+            .entity_tone_model()
+            .and_then(|m| m.model().config.pronoun_reach);
+        let pronouns: Vec<Vec<(usize, usize, Span)>> = docs
+            .par_iter()
+            .enumerate()
+            .map(|(d, doc)| reach.map_or_else(Vec::new, |r| doc.pronouns(texts[d], r)))
+            .collect();
+
         let TargetedPass {
             targets,
             probabilities: target_probs,
@@ -613,15 +592,6 @@ struct SentencePass {
     queries: Vec<(Owner, Query)>,
     of_sentence: Vec<Vec<std::ops::Range<usize>>>,
     scored: Vec<Scored>,
-    tokens: usize,
-}
-
-/// A batch's entity pass: the articles with their entities, the sentences naming a person by
-/// pronoun, the NER pass's token tones, and the NER model tokens run.
-struct EntityPass {
-    docs: Vec<Doc>,
-    pronouns: Vec<Vec<(usize, usize, Span)>>,
-    tones: Vec<Vec<[f32; 4]>>,
     tokens: usize,
 }
 
