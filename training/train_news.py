@@ -9,6 +9,8 @@
     python train_news.py --task sentence --teacher work/sentiment-mpnet --epochs 2 \
         --transfer-news work/bbc_transfer.jsonl --out sentiment-kd   # its MiniLM student (session 18:
                                             # not kept, models/sentiment/README.md)
+    python teacher_gate.py work/sentiment-mpnet work/sentiment   # two teachers, alone and averaged, on dev
+                                            # (session 22: the average failed its gate; --teacher A B)
 
 Targeted data: NewsMTSC train, SEntFiN, FinEntity and SemEval-2017 headlines (their train splits,
 see news_data.py), and PerSenT paragraphs towards the article's main person (train articles only).
@@ -85,6 +87,11 @@ def teacher_logits(teacher, texts, prefix="sentence", bf16=False):
     cache.parent.mkdir(parents=True, exist_ok=True)
     torch.save(out, cache)
     return out
+
+
+def teacher_probabilities(teachers, texts):
+    """The mean over `teachers` of their probabilities at T = KD_T (each read through bf16 autocast)."""
+    return torch.stack([(teacher_logits(t, texts, bf16=True) / KD_T).softmax(-1) for t in teachers]).mean(0)
 
 
 def transfer_sentences(path, min_chars=30):
@@ -174,8 +181,9 @@ def main():
                     help="keep this many encoder layers, evenly spaced (a smaller, faster student)")
     ap.add_argument("--persent-leave-out", type=int, choices=[0, 1],
                     help="train without this half of PerSenT's training articles (cross-fits the entity-tone layer)")
-    ap.add_argument("--teacher", help="distil from this fine-tuned sentence classifier too (a folder; labelled "
-                    "examples: half the loss KL at T=2; transfer sentences: KL only)")
+    ap.add_argument("--teacher", nargs="+", help="distil from this fine-tuned sentence classifier too (a folder; "
+                    "several: the mean of their probabilities at T=2; labelled examples: half the loss KL at T=2; "
+                    "transfer sentences: KL only)")
     ap.add_argument("--encoder", help="fine-tune this encoder instead of MiniLM: a folder, or 'mpnet' for "
                     "all-mpnet-base-v2 from PyPI (a teacher, not shipped)")
     ap.add_argument("--transfer-news", type=Path, help="unlabelled sentences for --teacher: a newslens "
@@ -199,7 +207,7 @@ def main():
           "neg/neu/pos", [sum(1 for e in train if e[2] == c) for c in range(3)], flush=True)
     soft = None
     if args.teacher:
-        soft = (teacher_logits(args.teacher, [e[0] for e in train], bf16=True) / KD_T).softmax(-1)
+        soft = teacher_probabilities(args.teacher, [e[0] for e in train])
         agree = [(s.argmax().item() == e[2]) for s, e in zip(soft, train) if e[2] >= 0]
         print(f"teacher {args.teacher}: agrees with {sum(agree) / max(1, len(agree)):.3f} of the labels", flush=True)
     train = encode(tok, train)
