@@ -184,6 +184,8 @@ def main():
     ap.add_argument("--teacher", nargs="+", help="distil from this fine-tuned sentence classifier too (a folder; "
                     "several: the mean of their probabilities at T=2; labelled examples: half the loss KL at T=2; "
                     "transfer sentences: KL only)")
+    ap.add_argument("--kd-weight", type=float, default=0.5,
+                    help="with --teacher, the KL share of a labelled example's loss (the rest is cross-entropy)")
     ap.add_argument("--encoder", help="fine-tune this encoder instead of MiniLM: a folder, or 'mpnet' for "
                     "all-mpnet-base-v2 from PyPI (a teacher, not shipped)")
     ap.add_argument("--transfer-news", type=Path, help="unlabelled sentences for --teacher: a newslens "
@@ -238,9 +240,10 @@ def main():
             if soft is None:  # no transfer sentences without a teacher: every example is labelled
                 loss = ce.mean()
             else:
-                # Labelled: half cross-entropy, half KL to the teacher; transfer sentences: KL only.
+                # Labelled: (1 - kd_weight) cross-entropy, kd_weight KL to the teacher; transfer sentences: KL only.
                 kd = torch.nn.functional.kl_div((lg / KD_T).log_softmax(-1), soft[g], reduction="none").sum(-1)
-                loss = (0.5 * ce + (1 - 0.5 * labelled) * kd * KD_T * KD_T).mean()
+                w = args.kd_weight * labelled + (1 - labelled)
+                loss = ((1 - args.kd_weight) * ce + w * kd * KD_T * KD_T).mean()
             step += 1
             train_step(model, opt, sched, loss, step, steps, ep + 1, t0)
         print(f"epoch {ep+1} dev {evaluate(model, dev)}", flush=True)
