@@ -8,7 +8,7 @@ import sys
 import torch
 
 import news_data as nd
-from train_news import KD_T, data, macro_f1, teacher_logits
+from train_news import data, macro_f1, teacher_soft
 
 
 def main():
@@ -18,7 +18,7 @@ def main():
     for name in nd.TARGETED_SETS:
         texts = [e[0] for e in dev[name]]
         gold = torch.tensor([e[2] for e in dev[name]])
-        probs = [(teacher_logits(t, texts, prefix="dev", bf16=True) / KD_T).softmax(-1) for t in teachers]
+        probs = [teacher_soft(t, texts, prefix="dev") for t in teachers]
         rows[name] = [macro_f1(p.argmax(-1), gold) for p in probs] + [macro_f1(torch.stack(probs).mean(0).argmax(-1), gold)]
         print(name, len(texts), " ".join(f"{v:.4f}" for v in rows[name]), flush=True)
     means = [sum(r[i] for r in rows.values()) / len(rows) for i in range(len(teachers) + 1)]

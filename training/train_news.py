@@ -89,9 +89,14 @@ def teacher_logits(teacher, texts, prefix="sentence", bf16=False):
     return out
 
 
+def teacher_soft(teacher, texts, prefix="sentence"):
+    """A teacher's probabilities at T = KD_T, as its student learns them (read through bf16 autocast)."""
+    return (teacher_logits(teacher, texts, prefix, bf16=True) / KD_T).softmax(-1)
+
+
 def teacher_probabilities(teachers, texts):
-    """The mean over `teachers` of their probabilities at T = KD_T (each read through bf16 autocast)."""
-    return torch.stack([(teacher_logits(t, texts, bf16=True) / KD_T).softmax(-1) for t in teachers]).mean(0)
+    """The mean over `teachers` of their probabilities at T = KD_T."""
+    return torch.stack([teacher_soft(t, texts) for t in teachers]).mean(0)
 
 
 def transfer_sentences(path, min_chars=30):
@@ -182,7 +187,7 @@ def main():
     ap.add_argument("--persent-leave-out", type=int, choices=[0, 1],
                     help="train without this half of PerSenT's training articles (cross-fits the entity-tone layer)")
     ap.add_argument("--teacher", nargs="+", help="distil from this fine-tuned sentence classifier too (a folder; "
-                    "several: the mean of their probabilities at T=2; labelled examples: half the loss KL at T=2; "
+                    "several: the mean of their probabilities at T=2; labelled examples: --kd-weight of the loss KL at T=2; "
                     "transfer sentences: KL only)")
     ap.add_argument("--kd-weight", type=float, default=0.5,
                     help="with --teacher, the KL share of a labelled example's loss (the rest is cross-entropy)")
