@@ -1,6 +1,7 @@
 //! Sentiment: the tone of sentences and the sentiment towards marked mentions, from one
 //! sequence-classification model; aggregation to articles and entities.
 
+mod context;
 pub mod entity;
 pub mod pooled;
 pub mod pronoun;

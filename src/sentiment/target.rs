@@ -2,10 +2,12 @@
 //! marked mention per pass (the mention repeated as a second segment); a marker-head model reads
 //! every mention of a sentence in one pass, each at its opening marker.
 
+use super::context::Context;
 use super::{Query, SentimentModel};
 use crate::model::ModelError;
 use crate::schema::Probabilities;
 use crate::text::Span;
+use std::cell::OnceCell;
 
 impl SentimentModel {
     /// Whether one pass scores every marked mention of a sentence (a marker-head model).
@@ -21,20 +23,28 @@ impl SentimentModel {
             .unwrap_or_else(|| ("[".into(), "]".into()))
     }
 
-    /// Input for the sentiment towards `mention` inside `sentence` (both byte spans of `text`).
-    fn target_query(&self, text: &str, sentence: Span, mention: Span) -> Result<Query, ModelError> {
-        let mut ctx = sentence;
+    /// Input for the sentiment towards `mention` inside `context` (byte spans of `text`): the
+    /// whole context when it fits the model, else a window around the mention, shrunk a quarter
+    /// a side at a time. A window that surely holds too many word pieces is not tokenized.
+    fn target_query(
+        &self,
+        text: &str,
+        context: &Context,
+        mut ctx: Span,
+        mention: Span,
+    ) -> Result<Query, ModelError> {
         loop {
-            if let Some(q) = self.marked_query(text, ctx, &[mention])? {
-                return Ok(q);
+            let whole = ctx == mention;
+            if whole || context.min_pieces(ctx, mention) <= self.model.config.max_length {
+                if let Some(q) = self.marked_query(text, ctx, &[mention])? {
+                    return Ok(q);
+                }
+                if whole {
+                    // The mention alone is longer than the model takes: as it is.
+                    return self.marked_query_unchecked(text, ctx, &[mention]);
+                }
             }
-            if ctx.start == mention.start && ctx.end == mention.end {
-                // The mention alone is longer than the model takes: as it is.
-                let q = self.marked_query_unchecked(text, ctx, &[mention])?;
-                return Ok(q);
-            }
-            // Too long: keep a shrinking window of the sentence around the mention.
-            ctx = shrink(text, ctx, mention);
+            ctx = context.shrink(ctx, mention);
         }
     }
 
@@ -49,7 +59,12 @@ impl SentimentModel {
         ctx: Span,
         mentions: &[Span],
     ) -> Result<Vec<(Query, Vec<usize>)>, ModelError> {
-        let single = |i: usize| Ok((self.target_query(text, ctx, mentions[i])?, vec![i]));
+        // Indexed once for all the mentions that need a window of their own.
+        let context = OnceCell::new();
+        let single = |i: usize| {
+            let context = context.get_or_init(|| Context::new(text, ctx));
+            Ok((self.target_query(text, context, ctx, mentions[i])?, vec![i]))
+        };
         if !self.marks_all() {
             return (0..mentions.len()).map(single).collect();
         }
@@ -169,20 +184,4 @@ impl SentimentModel {
             marks,
         })
     }
-}
-
-/// Drops a quarter of the context on each side of the mention (at least one char).
-fn shrink(text: &str, ctx: Span, mention: Span) -> Span {
-    let left = &text[ctx.start..mention.start];
-    let right = &text[mention.end..ctx.end];
-    let drop_left = left
-        .char_indices()
-        .nth(left.chars().count().div_ceil(4))
-        .map_or(left.len(), |(b, _)| b);
-    let keep_right = right.chars().count() * 3 / 4;
-    let keep_right = right
-        .char_indices()
-        .nth(keep_right)
-        .map_or(right.len(), |(b, _)| b);
-    Span::new(ctx.start + drop_left, mention.end + keep_right)
 }
