@@ -124,6 +124,22 @@ fn annotate(mut args: AnnotateArgs) -> Result<ExitCode> {
     }
     let pipeline = pipeline(&args.models, chrome)?;
     let articles = input::open(&args.input).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let unread = input::unread(&args.input);
+    if !unread.is_empty() {
+        let more = unread.len().saturating_sub(5);
+        eprintln!(
+            "newslens: note: {} file(s) in {} are not .txt and were not read: {}{} \
+             (a JSONL file is read when given as an input of its own)",
+            unread.len(),
+            args.input.display(),
+            unread[..unread.len().min(5)].join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
     let (mut writer, resume) = match &args.output {
         Some(p) => Writer::file(p, args.resume)
             .with_context(|| format!("{}: cannot write the output", p.display()))?,

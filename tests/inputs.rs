@@ -58,6 +58,45 @@ fn symlink_loops_fifos_and_dangling_links_neither_hang_nor_repeat() {
     assert!(err.contains("dangling.txt"), "{err}");
 }
 
+/// A folder reads its `.txt` files; any other file in it (a JSONL dropped there, notes) is named
+/// on stderr as not read, never silently passed over. The manifest and hidden files are not named.
+#[test]
+fn files_a_folder_does_not_read_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let arts = dir.path().join("articles");
+    std::fs::create_dir_all(arts.join("sub")).unwrap();
+    std::fs::create_dir_all(arts.join(".git")).unwrap();
+    std::fs::write(arts.join("one.txt"), "Angela Merkel visited Paris.").unwrap();
+    std::fs::write(arts.join("sub/two.TXT"), "Joe Biden spoke in Ohio.").unwrap();
+    let feed = json!({"id": "x", "text": "Tim Cook runs Apple."});
+    std::fs::write(arts.join("feed.jsonl"), format!("{feed}\n")).unwrap();
+    std::fs::write(arts.join("sub/notes.md"), "# notes").unwrap();
+    std::fs::write(arts.join("manifest.jsonl"), "{\"file\": \"one.txt\"}\n").unwrap();
+    std::fs::write(arts.join(".DS_Store"), "x").unwrap();
+    std::fs::write(arts.join(".git/config"), "x").unwrap();
+    let out = dir.path().join("out.jsonl");
+    let o = annotate_to(&arts, &out, &[]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(read_jsonl(&out).len(), 2);
+    let note = err
+        .lines()
+        .find(|l| l.contains("not read"))
+        .unwrap_or_else(|| panic!("no note of the unread files: {err}"));
+    assert!(note.contains("2 file(s)"), "{note}");
+    assert!(note.contains("feed.jsonl, sub/notes.md"), "{note}");
+    for quiet in ["manifest", ".DS_Store", ".git", "one.txt"] {
+        assert!(!note.contains(quiet), "{quiet} named: {note}");
+    }
+    // Given as an input of its own, the JSONL file is read.
+    let o = annotate_to(&arts.join("feed.jsonl"), &dir.path().join("f.jsonl"), &[]);
+    assert!(
+        o.status.success() && !stderr(&o).contains("not read"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn a_jsonl_byte_order_mark_and_an_empty_file() {
     let dir = tempfile::tempdir().unwrap();

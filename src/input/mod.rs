@@ -155,6 +155,16 @@ impl InputError {
 
 impl std::error::Error for InputError {}
 
+/// The files below folder `path` that it does not read as articles (see [`txt::unread`]); none
+/// for a file or stdin.
+pub fn unread(path: &Path) -> Vec<String> {
+    if path.is_dir() {
+        txt::unread(path)
+    } else {
+        Vec::new()
+    }
+}
+
 /// How many articles `path` holds, when cheap to know (for the progress bar).
 pub fn count(path: &Path) -> Option<u64> {
     if path.as_os_str() == "-" {

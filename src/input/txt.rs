@@ -85,6 +85,30 @@ pub(crate) fn collect(dir: &Path) -> (Vec<PathBuf>, Vec<InputError>) {
     (files, errors)
 }
 
+/// Files below `dir` that a folder input does not read: not `.txt`, not the manifest, not hidden
+/// (a name starting with a dot, or inside such a folder), in path order, relative to `dir`.
+pub(crate) fn unread(dir: &Path) -> Vec<String> {
+    let hidden =
+        |e: &walkdir::DirEntry| e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+    walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !hidden(e))
+        .filter_map(Result::ok)
+        .map(|e| e.into_path())
+        // A symlink counts by what it points to, as in `collect`.
+        .filter(|p| !p.is_dir() && !p.extension().is_some_and(|x| x.eq_ignore_ascii_case("txt")))
+        .filter(|p| *p != dir.join(MANIFEST))
+        .map(|p| {
+            p.strip_prefix(dir)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect()
+}
+
 fn read_manifest(dir: &Path) -> (HashMap<String, Meta>, Vec<InputError>) {
     let path = dir.join(MANIFEST);
     let (mut map, mut errors) = (HashMap::new(), Vec::new());
