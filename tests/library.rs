@@ -92,6 +92,10 @@ fn every_target_is_scored_once_when_targets_overlap_or_a_sentence_is_too_long() 
         model.marks_all(),
         "the shipped targeted model has a marker head"
     );
+    assert!(
+        model.model().splits_like_bert(),
+        "the shipped targeted model's tokenizer lets a too-long sentence's windows skip tokenizing"
+    );
     let at = |text: &str, name: &str, from: usize| {
         let start = from + text[from..].find(name).unwrap();
         Span::new(start, start + name.len())

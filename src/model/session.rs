@@ -294,6 +294,20 @@ impl Model {
         p
     }
 
+    /// Whether the tokenizer splits as BERT's does (its pre-tokenizer cuts at whitespace and at
+    /// every punctuation char; its normalizer, if any, BERT's), so that every ASCII punctuation
+    /// char, and every word holding an ASCII letter or digit, gives at least one piece.
+    pub fn splits_like_bert(&self) -> bool {
+        use tokenizers::{NormalizerWrapper, PreTokenizerWrapper};
+        matches!(
+            self.tokenizer.get_pre_tokenizer(),
+            Some(PreTokenizerWrapper::BertPreTokenizer(_))
+        ) && matches!(
+            self.tokenizer.get_normalizer(),
+            None | Some(NormalizerWrapper::BertNormalizer(_))
+        )
+    }
+
     /// Number of special tokens before a single sequence's content.
     pub fn prefix_len(&self) -> usize {
         self.prefix.len()

@@ -18,8 +18,10 @@ pub(super) struct Context {
 }
 
 impl Context {
-    /// Indexes `span` of `text`.
-    pub(super) fn new(text: &str, span: Span) -> Self {
+    /// Indexes `span` of `text`; `bert` when the model's tokenizer splits as BERT's does
+    /// ([`crate::model::Model::splits_like_bert`]): otherwise no part is counted, the bound is
+    /// zero, and every cut is tokenized.
+    pub(super) fn new(text: &str, span: Span, bert: bool) -> Self {
         let mut chars: Vec<usize> = span
             .of(text)
             .char_indices()
@@ -34,7 +36,8 @@ impl Context {
                 parts.push(Span::new(start, at));
             }
         };
-        for (b, c) in span.of(text).char_indices() {
+        let counted = if bert { span.of(text) } else { "" };
+        for (b, c) in counted.char_indices() {
             let at = span.start + b;
             if matches!(c, ' ' | '\t' | '\n' | '\r') {
                 close(&mut parts, &mut open, at);
@@ -46,7 +49,7 @@ impl Context {
                 open = Some((start, alnum || c.is_ascii_alphanumeric()));
             }
         }
-        close(&mut parts, &mut open, span.end);
+        close(&mut parts, &mut open, span.start + counted.len());
         Context { chars, parts }
     }
 
@@ -102,7 +105,7 @@ mod tests {
         let text =
             "Préface: « Müller » met 习近平 in Zürich — then   Ana\tLópez\nspoke. Ünïcödé ok";
         let span = Span::new(0, text.len());
-        let context = Context::new(text, span);
+        let context = Context::new(text, span, true);
         let bounds: Vec<usize> = (0..=text.len())
             .filter(|&b| text.is_char_boundary(b))
             .collect();
@@ -127,7 +130,7 @@ mod tests {
     #[test]
     fn parts_are_ascii_punctuation_and_the_runs_between_that_hold_a_letter_or_digit() {
         let text = "  a-b  —  «x» \t\u{85}y\u{85}z 7\n";
-        let context = Context::new(text, Span::new(0, text.len()));
+        let context = Context::new(text, Span::new(0, text.len()), true);
         let parts: Vec<&str> = context.parts.iter().map(|c| c.of(text)).collect();
         assert_eq!(parts, ["a", "-", "b", "«x»", "\u{85}y\u{85}z", "7"]);
         // Only parts wholly inside a side of the mention count.
@@ -161,7 +164,7 @@ mod tests {
             for paragraph in text.split('\n') {
                 let span = Span::new(at, at + paragraph.len());
                 at = span.end + 1;
-                let context = Context::new(&text, span);
+                let context = Context::new(&text, span, true);
                 for (b, word) in paragraph.split(' ').scan(0, |o, w| {
                     let b = *o;
                     *o += w.len() + 1;

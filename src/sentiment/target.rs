@@ -62,7 +62,8 @@ impl SentimentModel {
         // Indexed once for all the mentions that need a window of their own.
         let context = OnceCell::new();
         let single = |i: usize| {
-            let context = context.get_or_init(|| Context::new(text, ctx));
+            let context =
+                context.get_or_init(|| Context::new(text, ctx, self.model.splits_like_bert()));
             Ok((self.target_query(text, context, ctx, mentions[i])?, vec![i]))
         };
         if !self.marks_all() {
