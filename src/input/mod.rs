@@ -155,11 +155,11 @@ impl InputError {
 
 impl std::error::Error for InputError {}
 
-/// The files below folder `path` that it does not read as articles (see [`txt::unread`]); none
-/// for a file or stdin.
+/// The files below folder `path` that it does not read as articles (not `.txt`, not the
+/// manifest, not hidden), relative to it; none for a file or stdin.
 pub fn unread(path: &Path) -> Vec<String> {
     if path.is_dir() {
-        txt::unread(path)
+        txt::walk(path).unread
     } else {
         Vec::new()
     }
@@ -171,7 +171,7 @@ pub fn count(path: &Path) -> Option<u64> {
         return None;
     }
     if path.is_dir() {
-        return Some(txt::collect(path).0.len() as u64);
+        return Some(txt::walk(path).files.len() as u64);
     }
     if path
         .extension()

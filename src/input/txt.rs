@@ -17,7 +17,9 @@ pub const MANIFEST: &str = "manifest.jsonl";
 /// file is read. A `.txt` that is not a regular file (a FIFO, a device) and a folder that cannot
 /// be listed are rejected with a message naming them; the rest of the folder is read.
 pub fn read_dir(dir: &Path) -> Result<Articles, InputError> {
-    let (files, mut errors) = collect(dir);
+    let Walk {
+        files, mut errors, ..
+    } = walk(dir);
     if files.is_empty() {
         let why = errors
             .first()
@@ -32,20 +34,27 @@ pub fn read_dir(dir: &Path) -> Result<Articles, InputError> {
     errors.extend(manifest_errors);
     let dir = dir.to_path_buf();
     let articles = files.into_iter().map(move |path| {
-        let id = path
-            .strip_prefix(&dir)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let id = relative(&dir, &path);
         let meta = manifest.remove(&id).unwrap_or_default();
         read_file(&path, id, meta)
     });
     Ok(Box::new(errors.into_iter().map(Err).chain(articles)))
 }
 
-/// The `.txt` files below `dir` in path order, and what could not be walked or read.
-pub(crate) fn collect(dir: &Path) -> (Vec<PathBuf>, Vec<InputError>) {
-    let (mut files, mut errors) = (Vec::new(), Vec::new());
+/// What a walk of an input folder found.
+pub(crate) struct Walk {
+    /// The `.txt` files, in path order.
+    pub files: Vec<PathBuf>,
+    /// What could not be walked or read.
+    pub errors: Vec<InputError>,
+    /// The files it does not read (not `.txt`, not the manifest, not hidden: no part of the path
+    /// starts with a dot), relative to the folder, in path order.
+    pub unread: Vec<String>,
+}
+
+/// Walks `dir`: its `.txt` files, what could not be walked or read, and the files left unread.
+pub(crate) fn walk(dir: &Path) -> Walk {
+    let (mut files, mut errors, mut unread) = (Vec::new(), Vec::new(), Vec::new());
     for entry in walkdir::WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -60,10 +69,19 @@ pub(crate) fn collect(dir: &Path) -> (Vec<PathBuf>, Vec<InputError>) {
             }
         };
         let path = entry.path();
-        let is_txt = path
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        if !path
             .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("txt"));
-        if !is_txt || entry.file_type().is_dir() {
+            .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+        {
+            let id = relative(dir, path);
+            let hidden = id.split('/').any(|part| part.starts_with('.'));
+            // A symlink counts by what it points to, as below.
+            if !hidden && id != MANIFEST && !path.is_dir() {
+                unread.push(id);
+            }
             continue;
         }
         // A symlink counts by what it points to; anything but a regular file is rejected.
@@ -82,31 +100,19 @@ pub(crate) fn collect(dir: &Path) -> (Vec<PathBuf>, Vec<InputError>) {
             )),
         }
     }
-    (files, errors)
+    Walk {
+        files,
+        errors,
+        unread,
+    }
 }
 
-/// Files below `dir` that a folder input does not read: not `.txt`, not the manifest, not hidden
-/// (a name starting with a dot, or inside such a folder), in path order, relative to `dir`.
-pub(crate) fn unread(dir: &Path) -> Vec<String> {
-    let hidden =
-        |e: &walkdir::DirEntry| e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
-    walkdir::WalkDir::new(dir)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| !hidden(e))
-        .filter_map(Result::ok)
-        .map(|e| e.into_path())
-        // A symlink counts by what it points to, as in `collect`.
-        .filter(|p| !p.is_dir() && !p.extension().is_some_and(|x| x.eq_ignore_ascii_case("txt")))
-        .filter(|p| *p != dir.join(MANIFEST))
-        .map(|p| {
-            p.strip_prefix(dir)
-                .unwrap_or(&p)
-                .to_string_lossy()
-                .replace('\\', "/")
-        })
-        .collect()
+/// `path` relative to `dir`, with `/` between its parts: an article's id.
+fn relative(dir: &Path, path: &Path) -> String {
+    path.strip_prefix(dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 fn read_manifest(dir: &Path) -> (HashMap<String, Meta>, Vec<InputError>) {
