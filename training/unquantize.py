@@ -7,6 +7,7 @@ checkpoint gives the shipped weights again (checked for the sentence model 2.0.2
 
     python unquantize.py sentiment ../models/sentiment   # -> work/sentiment, then: python export.py sentiment
     python unquantize.py targets ../models/targeted      # -> work/targets (a marker-head model)
+    python unquantize.py ner ../models/ner               # -> work/ner (the benchmark's transformers peer)
 
 The export spec (`export.py`'s SPECS) says how the model was exported, which names its tensors.
 """
@@ -20,9 +21,10 @@ import numpy as np
 import onnx
 import torch
 from onnx import numpy_helper
-from transformers import AutoModel, AutoTokenizer, BertForSequenceClassification
+from torch import nn
+from transformers import AutoModel, AutoTokenizer, BertForSequenceClassification, BertForTokenClassification
 
-from common import WORK, base_model_dir
+from common import N_CASING, WORK, base_model_dir
 from export import SPECS, module_class, read_only_where_read, to_onnx
 
 
@@ -64,6 +66,14 @@ def template(spec, labels):
     base = base_model_dir()
     if spec["loader"] is None:
         return module_class(spec)(AutoModel.from_pretrained(base)).eval()
+    if spec["config"]["task"] == "token-classification":
+        # As train_ner.py builds it: casing classes as token types, a random (so distinct) table.
+        model = BertForTokenClassification.from_pretrained(
+            base, num_labels=len(labels), id2label=dict(enumerate(labels)),
+            label2id={l: i for i, l in enumerate(labels)})
+        model.bert.embeddings.token_type_embeddings = nn.Embedding(N_CASING, model.config.hidden_size)
+        model.config.type_vocab_size = N_CASING
+        return model.eval()
     return BertForSequenceClassification.from_pretrained(
         base, num_labels=len(labels), id2label=dict(enumerate(labels)),
         label2id={l: i for i, l in enumerate(labels)}).eval()
@@ -71,7 +81,7 @@ def template(spec, labels):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("spec", choices=["sentiment", "targets"], help="how the shipped model was exported")
+    ap.add_argument("spec", choices=["ner", "sentiment", "targets"], help="how the shipped model was exported")
     ap.add_argument("shipped", type=Path, help="a shipped model folder (model.onnx, config.json)")
     ap.add_argument("--out", type=Path, help="where the checkpoint goes (default: work/SPEC)")
     args = ap.parse_args()
