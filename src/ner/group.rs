@@ -67,6 +67,9 @@ fn is_acronym(text: &str) -> bool {
 
 /// Groups `mentions` (with their texts). With `parts`, a single word also joins a longer name
 /// it is part of ("Feng" -> "Emily Feng"): right within one article, too loose across articles.
+/// With `parts`, a name of two or more words also joins a longer name it ends ("Federal Reserve"
+/// -> "US Federal Reserve"): across articles this joined different things ("Environmental
+/// Protection Agency" -> China's "State Environmental Protection Agency").
 ///
 /// Labels must agree. A short name joins the nearest full name mentioned before it (after it only
 /// when none comes before), so "Feng" after "David Feng" is David's even if "Emily Feng" came first.
@@ -97,12 +100,18 @@ fn group_weighted(
     // Longer names indexed by what may abbreviate them: (word or initials, label) -> (group, mention).
     let mut by_part: HashMap<(String, &str), Vec<(usize, usize)>> = HashMap::new();
     let mut by_initials: HashMap<(String, &str), Vec<(usize, usize)>> = HashMap::new();
+    // Names of 3+ words indexed by their last words, 2 or more ("Communist Party" ->
+    // "Chinese Communist Party").
+    let mut by_suffix: HashMap<(&str, &str), Vec<(usize, usize)>> = HashMap::new();
     for &i in &order {
         let k = keys[i].as_str();
         let label = mentions[i].label.as_str();
         let mut candidates: Vec<(usize, usize)> = Vec::new();
         if parts && words(i) == 1 {
             candidates.extend(by_part.get(&(k.to_string(), label)).into_iter().flatten());
+        }
+        if parts {
+            candidates.extend(by_suffix.get(&(k, label)).into_iter().flatten());
         }
         if is_acronym(display(texts[i])) {
             let bare = (k.replace('.', ""), label);
@@ -135,6 +144,13 @@ fn group_weighted(
                 .push((g, i));
             for part in abbreviations(k, label == "PER") {
                 by_part.entry((part, label)).or_default().push((g, i));
+            }
+            let spaces: Vec<usize> = k.match_indices(' ').map(|(at, _)| at).collect();
+            for &at in &spaces[..spaces.len() - 1] {
+                by_suffix
+                    .entry((&k[at + 1..], label))
+                    .or_default()
+                    .push((g, i));
             }
         }
     }
@@ -281,6 +297,44 @@ mod tests {
                 g("JORDAN", "LOC", 1)
             ]
         );
+    }
+
+    #[test]
+    fn the_end_of_a_longer_name_joins_it_within_an_article_only() {
+        let text = "The US Federal Reserve met. The Federal Reserve Bank of Boston did not. \
+                    The Federal Reserve said no. Robert De Niro and Pete De Niro. De Niro left.";
+        let items = [
+            ("US Federal Reserve", "ORG"),
+            ("Federal Reserve Bank of Boston", "ORG"),
+            ("Federal Reserve", "ORG"),
+            ("Robert De Niro", "PER"),
+            ("Pete De Niro", "PER"),
+            ("De Niro", "PER"),
+        ];
+        assert_eq!(
+            groups_of(text, &items),
+            [
+                g("US Federal Reserve", "ORG", 2),
+                g("Federal Reserve Bank of Boston", "ORG", 1),
+                g("Robert De Niro", "PER", 1),
+                g("Pete De Niro", "PER", 2)
+            ]
+        );
+        // Across articles (the report) a name never joins a longer one it ends: the US EPA is not
+        // China's State Environmental Protection Agency.
+        let text = "State Environmental Protection Agency. Environmental Protection Agency. \
+                    US Federal Reserve. Federal Reserve.";
+        let (m, t) = find(
+            text,
+            &[
+                ("State Environmental Protection Agency", "ORG"),
+                ("Environmental Protection Agency", "ORG"),
+                ("US Federal Reserve", "ORG"),
+                ("Federal Reserve", "ORG"),
+            ],
+        );
+        let texts: Vec<&str> = t.iter().map(String::as_str).collect();
+        assert_eq!(group_names(&m, &texts, &[1; 4]).len(), 4);
     }
 
     #[test]
