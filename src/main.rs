@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Annotate(args) => annotate(args),
-        Command::Report(args) => report(args).map(|_| ExitCode::SUCCESS),
+        Command::Report(args) => report(args),
         Command::Eval { what } => eval(what).map(|_| ExitCode::SUCCESS),
     };
     match result {
@@ -264,7 +264,8 @@ fn progress(quiet: bool, total: Option<u64>) -> ProgressBar {
     bar
 }
 
-fn report(args: ReportArgs) -> Result<()> {
+/// Exit code 3 when some input lines were not annotations (the report covers the rest).
+fn report(args: ReportArgs) -> Result<ExitCode> {
     use newslens::report::{self, Format, ReportOptions};
     let opts = ReportOptions {
         by: args.by,
@@ -301,13 +302,23 @@ fn report(args: ReportArgs) -> Result<()> {
             bar.set_position(n);
         }
     };
-    let written = report::run(&args.input, &opts, &args.output, &formats, &tick)
+    let outcome = report::run(&args.input, &opts, &args.output, &formats, &tick)
         .map_err(anyhow::Error::msg)?;
     bar.finish_and_clear();
-    for w in written {
+    for u in &outcome.unreadable {
+        eprintln!("newslens: skipped: {u}");
+    }
+    for w in outcome.written {
         eprintln!("newslens: wrote {w}");
     }
-    Ok(())
+    if outcome.unreadable.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "newslens: {} input line(s) are not annotations and were left out of the report",
+        outcome.unreadable.len()
+    );
+    Ok(ExitCode::from(3))
 }
 
 /// One row per label: precision, recall, F1, support.

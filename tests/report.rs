@@ -408,6 +408,66 @@ fn articles_without_the_field_are_apart_and_top_limits_entities() {
 }
 
 #[test]
+fn lines_that_are_not_annotations_are_named_and_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixture(dir.path());
+    let good = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = good.lines().collect();
+    // A stray input record, garbage, a line that is not UTF-8, then the rest, and a torn last
+    // line, as a crashed run leaves it.
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(format!("{}\n", lines[0]).as_bytes());
+    bytes.extend_from_slice(b"{\"id\": \"x\", \"text\": \"an input, not an annotation\"}\n");
+    bytes.extend_from_slice(b"garbage\n\xff\xfe\n");
+    bytes.extend_from_slice(format!("{}\n{}\n", lines[1], lines[2]).as_bytes());
+    bytes.extend_from_slice(&lines[2].as_bytes()[..40]);
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, bytes).unwrap();
+    let out = dir.path().join("rep-bad");
+    let o = run(&["report", bad.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    for line in [2, 3, 4, 7] {
+        assert!(
+            err.contains(&format!("skipped: {}:{line}: ", bad.display())),
+            "line {line} not named: {err}"
+        );
+    }
+    assert!(err.contains(":4: not UTF-8"), "{err}");
+    // The report covers the three good records, as the clean file's does.
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let (clean, _) = report_json(&path, &[]);
+    assert_eq!(r["articles"], 3);
+    assert_eq!(r["groups"], clean["groups"]);
+    assert_eq!(r["entities"], clean["entities"]);
+    assert_eq!(
+        r["unreadable"].as_array().unwrap().len(),
+        4,
+        "{}",
+        r["unreadable"]
+    );
+    assert_eq!(clean["unreadable"], json!([]));
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("4 input line(s) are not annotations"));
+    // Only lines that are not annotations: nothing readable means an error, naming the first.
+    let none = dir.path().join("none.jsonl");
+    std::fs::write(&none, "garbage\n").unwrap();
+    let o = run(&[
+        "report",
+        none.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("first unreadable line"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn coverage_and_differences_beyond_chance() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ann.jsonl");

@@ -177,6 +177,7 @@ impl<'o> Gather<'o> {
             entities,
             entities_total: total,
             unassigned: self.unassigned,
+            unreadable: Vec::new(),
             timeline: self.timeline.map(TimelineBuilder::finish),
             models: self.models.into_iter().collect(),
         };

@@ -109,6 +109,16 @@ pub fn page(r: &Report) -> Result<String, String> {
             by = esc(&r.by)
         );
     }
+    if !r.unreadable.is_empty() {
+        let shown: Vec<String> = r.unreadable.iter().take(5).map(|u| esc(u)).collect();
+        let _ = writeln!(
+            h,
+            "<p><b>{} input line(s) are not annotations</b> and are left out of every figure: <code>{}</code>{}</p>",
+            r.unreadable.len(),
+            shown.join("</code>, <code>"),
+            if r.unreadable.len() > 5 { " …" } else { "" },
+        );
+    }
     h.push_str(HOW_TO_READ);
     h.push_str(&legend());
     let _ = writeln!(h, "<figure>{}<figcaption>Mean article sentiment per {} with 95% CI (the axis spans the data; the line marks 0); most negative at the bottom; n = 1: no interval.</figcaption></figure>", inline(groups_chart(&r.groups, &r.by)?), esc(&r.by));
@@ -299,6 +309,14 @@ pub fn markdown(r: &Report) -> String {
             r.unassigned.len(),
             r.by,
             r.unassigned.join(", ")
+        );
+    }
+    if !r.unreadable.is_empty() {
+        let _ = writeln!(
+            m,
+            "{} input line(s) are not annotations and are left out: {}.\n",
+            r.unreadable.len(),
+            r.unreadable.join("; ")
         );
     }
     if r.groups_total > r.groups.len() {

@@ -149,6 +149,8 @@ pub struct Report {
     pub entities_total: usize,
     /// Ids of the articles without the `by` field: shown apart, not compared.
     pub unassigned: Vec<String>,
+    /// Input lines that are not annotations (`file:line: why`): left out of every figure.
+    pub unreadable: Vec<String>,
     /// Tone over time, with `--over`.
     pub timeline: Option<Timeline>,
     /// Models named in the annotations.
@@ -190,17 +192,26 @@ pub enum Format {
     Parquet,
 }
 
+/// What [`run`] did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The files written.
+    pub written: Vec<String>,
+    /// Input lines that are not annotations (`file:line: why`), left out of the report.
+    pub unreadable: Vec<String>,
+}
+
 /// Reads the annotation files (streaming: the tables are written as records pass, and only
-/// scores and names are kept), then writes the chosen formats into `dir`; returns the files
-/// written. `progress(pass, records)` is called as records are read (pass 1: everything; pass 2:
-/// the evidence of the reported entities).
+/// scores and names are kept), then writes the chosen formats into `dir`. A line that is not an
+/// annotation is left out and listed. `progress(pass, records)` is called as records are read
+/// (pass 1: everything; pass 2: the evidence of the reported entities).
 pub fn run(
     inputs: &[PathBuf],
     opts: &ReportOptions,
     dir: &Path,
     formats: &[Format],
     progress: &dyn Fn(u8, u64),
-) -> Result<Vec<String>, String> {
+) -> Result<Outcome, String> {
     let inputs = Inputs::new(inputs)?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
     let mut tables = tables::Tables::create(
@@ -210,7 +221,7 @@ pub fn run(
     )?;
     let mut gather = Gather::new(opts);
     let mut n = 0;
-    inputs.each_once(|a| {
+    let (_, unreadable) = inputs.each_once(|a| {
         gather.add(a);
         n += 1;
         progress(1, n);
@@ -218,6 +229,7 @@ pub fn run(
     })?;
     let mut written = tables.finish()?;
     let (mut report, pass) = gather.finish();
+    report.unreadable = unreadable;
     if !report.entities.is_empty() {
         let mut n = 0;
         inputs.each(|a| {
@@ -228,7 +240,10 @@ pub fn run(
         })?;
     }
     written.extend(write_pages(&report, opts.top_groups, dir, formats)?);
-    Ok(written)
+    Ok(Outcome {
+        written,
+        unreadable: report.unreadable,
+    })
 }
 
 impl Report {

@@ -38,29 +38,32 @@ impl Inputs {
         Ok(Inputs { files })
     }
 
-    /// Calls `f` on every annotation in order; returns how many there were. Stops at the first
-    /// unreadable line (naming file and line) or error from `f`.
+    /// Calls `f` on every annotation in order; returns how many there were. Lines that are not
+    /// annotations are passed over (the first pass, [`Inputs::each_once`], lists them); stops at
+    /// an error from `f` or a file that cannot be read.
     pub fn each(
         &self,
         mut f: impl FnMut(&Annotation) -> Result<(), String>,
     ) -> Result<usize, String> {
         let mut n = 0;
         for path in &self.files {
-            n += each_in(path, &mut f)?;
+            n += each_in(path, &mut f, &mut |_| {})?;
         }
         Ok(n)
     }
 
-    /// Like [`Inputs::each`], and an id seen twice is an error: the inputs overlap. Fails when
-    /// there is no annotation at all.
+    /// Like [`Inputs::each`], and an id seen twice is an error: the inputs overlap. Returns the
+    /// count and the lines that are not annotations (`file:line: why`), which the report leaves
+    /// out. Fails when there is no annotation at all.
     pub fn each_once(
         &self,
         mut f: impl FnMut(&Annotation) -> Result<(), String>,
-    ) -> Result<usize, String> {
+    ) -> Result<(usize, Vec<String>), String> {
         let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut unreadable = Vec::new();
         let mut n = 0;
         for (i, path) in self.files.iter().enumerate() {
-            n += each_in(path, &mut |a: &Annotation| {
+            let mut once = |a: &Annotation| {
                 if let Some(first) = seen.insert(a.id.clone(), i) {
                     return Err(format!(
                         "{}: id {:?} is also in {}: the inputs overlap",
@@ -70,37 +73,54 @@ impl Inputs {
                     ));
                 }
                 f(a)
-            })?;
+            };
+            n += each_in(path, &mut once, &mut |bad| unreadable.push(bad))?;
         }
         if n == 0 {
             let names: Vec<String> = self.files.iter().map(|p| p.display().to_string()).collect();
-            return Err(format!("no annotations in {}", names.join(", ")));
+            let first = unreadable
+                .first()
+                .map(|b| format!(" (first unreadable line: {b})"))
+                .unwrap_or_default();
+            return Err(format!("no annotations in {}{first}", names.join(", ")));
         }
-        Ok(n)
+        Ok((n, unreadable))
     }
 }
 
+/// The annotations of one file, in order, to `f`; a line that is not one (not UTF-8, not JSON,
+/// not an annotation: a torn last line, a stray record) goes to `bad` as `file:line: why`.
 fn each_in(
     path: &Path,
     f: &mut dyn FnMut(&Annotation) -> Result<(), String>,
+    bad: &mut dyn FnMut(String),
 ) -> Result<usize, String> {
     let file =
         std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
     let mut n = 0;
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
+        let at = format!("{}:{}", path.display(), i + 1);
+        let line = match line {
+            Ok(line) => line,
+            // The bad bytes are consumed with their line: the next line reads as usual.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                bad(format!("{at}: not UTF-8"));
+                continue;
+            }
+            Err(e) => return Err(format!("{at}: {e}")),
+        };
         if line.trim().is_empty() {
             continue;
         }
-        let a: Annotation = serde_json::from_str(&line).map_err(|e| {
-            format!(
-                "{}:{}: not a newslens annotation ({e}); give the output of `newslens annotate`",
-                path.display(),
-                i + 1
-            )
-        })?;
-        f(&a)?;
-        n += 1;
+        match serde_json::from_str::<Annotation>(&line) {
+            Ok(a) => {
+                f(&a)?;
+                n += 1;
+            }
+            Err(e) => bad(format!(
+                "{at}: not a newslens annotation ({e}); give the output of `newslens annotate`"
+            )),
+        }
     }
     Ok(n)
 }
