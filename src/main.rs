@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Annotate(args) => annotate(args),
         Command::Report(args) => report(args),
-        Command::Eval { what } => eval(what).map(|_| ExitCode::SUCCESS),
+        Command::Eval { what } => eval(what),
     };
     match result {
         Ok(code) => code,
@@ -335,7 +335,23 @@ fn print_per_label(per_label: &std::collections::BTreeMap<String, newslens::eval
     }
 }
 
-fn eval(what: EvalCommand) -> Result<()> {
+/// Names the gold lines an eval left out on stderr: exit code 3 when there are any.
+fn skipped_lines(skipped: &[String]) -> ExitCode {
+    for s in skipped {
+        eprintln!("newslens: skipped: {s}");
+    }
+    if skipped.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "newslens: {} gold line(s) could not be read and are not in the scores",
+        skipped.len()
+    );
+    ExitCode::from(3)
+}
+
+/// Exit code 3 when some gold lines could not be read (the scores cover the rest).
+fn eval(what: EvalCommand) -> Result<ExitCode> {
     let started = Instant::now();
     let secs = || started.elapsed().as_secs_f64();
     let print_json = |v: &dyn erased::Json| -> Result<()> {
@@ -347,7 +363,8 @@ fn eval(what: EvalCommand) -> Result<()> {
         EvalCommand::Ner { file, json, .. } => {
             let r = newslens::eval::eval_ner(&pipeline, &file).map_err(anyhow::Error::msg)?;
             if json {
-                return print_json(&r);
+                print_json(&r)?;
+                return Ok(skipped_lines(&r.skipped));
             }
             println!(
                 "{} on {} ({} documents, {} sentences, {:.0} s)",
@@ -362,11 +379,13 @@ fn eval(what: EvalCommand) -> Result<()> {
                 "{:<9} {:>9.4} {:>9.4} {:>9.4}",
                 "micro", r.precision, r.recall, r.f1
             );
+            Ok(skipped_lines(&r.skipped))
         }
         EvalCommand::Sentiment { file, json, .. } => {
             let r = newslens::eval::eval_sentiment(&pipeline, &file).map_err(anyhow::Error::msg)?;
             if json {
-                return print_json(&r);
+                print_json(&r)?;
+                return Ok(skipped_lines(&r.skipped));
             }
             println!(
                 "{} on {} ({}, {} examples, {:.0} s)",
@@ -378,6 +397,7 @@ fn eval(what: EvalCommand) -> Result<()> {
             );
             print_per_label(&r.per_label);
             println!("accuracy {:.4}  macro-F1 {:.4}", r.accuracy, r.macro_f1);
+            Ok(skipped_lines(&r.skipped))
         }
         EvalCommand::Targeted {
             file,
@@ -389,7 +409,8 @@ fn eval(what: EvalCommand) -> Result<()> {
             let r = newslens::eval::eval_targeted(&pipeline, &file, split, predictions.as_deref())
                 .map_err(anyhow::Error::msg)?;
             if json {
-                return print_json(&r);
+                print_json(&r)?;
+                return Ok(skipped_lines(&r.skipped));
             }
             println!(
                 "{} on {} (split {}, {} records, {} targets, {:.0} s)",
@@ -407,6 +428,7 @@ fn eval(what: EvalCommand) -> Result<()> {
                     m.examples, m.accuracy, m.macro_f1
                 );
             }
+            Ok(skipped_lines(&r.skipped))
         }
         EvalCommand::Document {
             file,
@@ -418,7 +440,8 @@ fn eval(what: EvalCommand) -> Result<()> {
             let r = newslens::eval::eval_document(&pipeline, &file, split, features.as_deref())
                 .map_err(anyhow::Error::msg)?;
             if json {
-                return print_json(&r);
+                print_json(&r)?;
+                return Ok(skipped_lines(&r.skipped));
             }
             println!(
                 "{} on {} (split {}, {} articles, target found in {}, {:.0} s)",
@@ -438,9 +461,9 @@ fn eval(what: EvalCommand) -> Result<()> {
                 r.majority.macro_f1,
                 r.majority.accuracy
             );
+            Ok(skipped_lines(&r.skipped))
         }
     }
-    Ok(())
 }
 
 /// Per class, the confusion matrix, and the totals of a three-class score.

@@ -267,3 +267,108 @@ fn resume_after_a_kill_keeps_every_article_exactly_once() {
     assert_eq!(sorted.len(), 12, "{ids:?}");
     assert_eq!(ids.len(), 12, "{ids:?}");
 }
+
+/// `newslens eval ... --json` on `file`: exit code, the report, stderr.
+fn eval_json(args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let o = run(args);
+    let report = serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null);
+    (o.status.code(), report, stderr(&o))
+}
+
+#[test]
+fn eval_leaves_out_bad_gold_lines_by_file_and_line_and_scores_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let f = |name: &str, body: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let good = r#"{"id":"1","text":"Joe Biden praised Angela Merkel.","targets":[{"from":0,"to":9,"polarity":"positive"},{"from":18,"to":31,"polarity":"positive"}]}"#;
+    let targeted = f(
+        "t.jsonl",
+        &[
+            good,
+            "not json",
+            r#"{"id":"2","text":"Short.","targets":[{"from":0,"to":99,"polarity":"negative"}]}"#,
+            r#"{"id":"3","text":"Zola left.","targets":[{"from":0,"to":4,"polarity":"weird"}]}"#,
+            r#"{"id":"4","text":"No targets."}"#,
+        ]
+        .join("\n"),
+    );
+    let (code, r, err) = eval_json(&["eval", "targeted", &targeted, "--json"]);
+    assert_eq!(code, Some(3), "{err}");
+    assert_eq!(
+        (r["records"].as_u64(), r["examples"].as_u64()),
+        (Some(1), Some(2)),
+        "{r}"
+    );
+    let skipped: Vec<&str> = r["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(skipped.len(), 4, "{skipped:?}");
+    for (line, why) in [
+        (2, "not JSON"),
+        (3, "out of range"),
+        (4, "polarity"),
+        (5, "no targets"),
+    ] {
+        let at = format!("t.jsonl:{line}: ");
+        assert!(
+            skipped.iter().any(|s| s.contains(&at) && s.contains(why)),
+            "{at} {why}: {skipped:?}"
+        );
+        assert!(
+            err.contains(&format!("skipped: {}", skipped[line - 2])),
+            "{err}"
+        );
+    }
+    // The same file without its bad lines scores the same, with exit code 0.
+    let clean = f("clean.jsonl", good);
+    let (code, c, _) = eval_json(&["eval", "targeted", &clean, "--json"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        (c["macro_f1"].clone(), c["skipped"].clone()),
+        (r["macro_f1"].clone(), json!([]))
+    );
+
+    let tsv = f(
+        "s.tsv",
+        "sentence\tlabel\nit is great\t1\nno tab here\nterrible film\t0\nodd\t7\n",
+    );
+    let (code, r, err) = eval_json(&["eval", "sentiment", &tsv, "--json"]);
+    assert_eq!((code, r["examples"].as_u64()), (Some(3), Some(2)), "{err}");
+    assert_eq!(r["skipped"].as_array().unwrap().len(), 2, "{r}");
+
+    // CoNLL: a line without columns leaves out its sentence, not the file.
+    let conll = f(
+        "c.txt",
+        "-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\nbadline\nGerman JJ B-NP B-MISC\n\nPeter NNP B-NP B-PER\nBlackburn NNP I-NP I-PER\n",
+    );
+    let (code, r, err) = eval_json(&["eval", "ner", &conll, "--json"]);
+    assert_eq!((code, r["sentences"].as_u64()), (Some(3), Some(2)), "{err}");
+    assert!(
+        r["skipped"][0].as_str().unwrap().contains("c.txt:6: "),
+        "{r}"
+    );
+
+    let persent = f(
+        "p.jsonl",
+        "{\"id\":\"a\",\"text\":\"Joe Biden won praise today.\",\"target_entity\":\"Joe Biden\",\"label\":\"positive\"}\n{\"id\":\"b\",\"text\":\"x\"}\n",
+    );
+    let (code, r, err) = eval_json(&["eval", "document", &persent, "--json"]);
+    assert_eq!((code, r["articles"].as_u64()), (Some(3), Some(1)), "{err}");
+    assert!(
+        r["skipped"][0].as_str().unwrap().contains("p.jsonl:2: "),
+        "{r}"
+    );
+
+    // Nothing readable at all is an error that names the first bad line.
+    let none = f("none.jsonl", "not json\n");
+    let (code, _, err) = eval_json(&["eval", "targeted", &none]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("none.jsonl:1: not JSON"), "{err}");
+}

@@ -27,61 +27,68 @@ pub struct NerReport {
     pub f1: f64,
     /// Scores per entity type.
     pub per_label: BTreeMap<String, Prf>,
+    /// Sentences left out, not scored, each by its bad line (`file:line: why`).
+    pub skipped: Vec<String>,
 }
 
+#[derive(Default)]
 struct Sentence {
     words: Vec<String>,
     tags: Vec<String>,
 }
 
-fn read(path: &Path) -> Result<Vec<Vec<Sentence>>, String> {
+/// The documents of a CoNLL file, and the sentences left out: one holding a line without
+/// `word ... tag` columns is skipped whole (`file:line: why`), since its tags would not line up.
+fn read(path: &Path) -> Result<(Vec<Vec<Sentence>>, Vec<String>), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let (mut docs, mut doc, mut cur) = (
-        Vec::new(),
-        Vec::new(),
-        Sentence {
-            words: vec![],
-            tags: vec![],
-        },
-    );
-    let flush = |doc: &mut Vec<Sentence>, cur: &mut Sentence| {
-        if !cur.words.is_empty() {
-            doc.push(std::mem::replace(
-                cur,
-                Sentence {
-                    words: vec![],
-                    tags: vec![],
-                },
-            ));
+    let (mut docs, mut doc, mut cur) = (Vec::new(), Vec::new(), Sentence::default());
+    // The current sentence's first bad line, and every sentence left out.
+    let (mut bad, mut skipped): (Option<String>, Vec<String>) = (None, Vec::new());
+    let mut flush = |doc: &mut Vec<Sentence>, cur: &mut Sentence, bad: &mut Option<String>| {
+        let sentence = std::mem::take(cur);
+        if let Some(why) = bad.take() {
+            skipped.push(why);
+        } else if !sentence.words.is_empty() {
+            doc.push(sentence);
         }
     };
     for (n, line) in text.lines().enumerate() {
         if line.starts_with("-DOCSTART-") {
-            flush(&mut doc, &mut cur);
+            flush(&mut doc, &mut cur, &mut bad);
             if !doc.is_empty() {
                 docs.push(std::mem::take(&mut doc));
             }
         } else if line.trim().is_empty() {
-            flush(&mut doc, &mut cur);
+            flush(&mut doc, &mut cur, &mut bad);
         } else {
             let cols: Vec<&str> = line.split_whitespace().collect();
             if cols.len() < 2 {
-                return Err(format!(
-                    "{}:{}: expected `word ... tag` columns",
-                    path.display(),
-                    n + 1
-                ));
+                bad.get_or_insert_with(|| {
+                    format!(
+                        "{}:{}: expected `word ... tag` columns (its sentence is left out)",
+                        path.display(),
+                        n + 1
+                    )
+                });
+                continue;
             }
             cur.words.push(cols[0].to_string());
             cur.tags.push(cols[cols.len() - 1].to_string());
         }
     }
-    flush(&mut doc, &mut cur);
+    flush(&mut doc, &mut cur, &mut bad);
     if !doc.is_empty() {
         docs.push(doc);
     }
-    Ok(docs)
+    if docs.is_empty() && !skipped.is_empty() {
+        return Err(format!(
+            "no sentence of {} could be read (first: {})",
+            path.display(),
+            skipped[0]
+        ));
+    }
+    Ok((docs, skipped))
 }
 
 /// Entity spans `(sentence, first word, end word, type)` of BIO tags.
@@ -105,7 +112,7 @@ fn spans(sent: usize, tags: &[String], out: &mut HashSet<(usize, usize, usize, S
 /// Runs the NER model over every document of a CoNLL file (sentences one a line, words
 /// joined by spaces) and scores the predicted entities against the gold tags.
 pub fn eval_ner(pipeline: &Pipeline, path: &Path) -> Result<NerReport, String> {
-    let docs = read(path)?;
+    let (docs, skipped) = read(path)?;
     let mut texts = Vec::new();
     let mut word_spans = Vec::new(); // per doc: per sentence: per word byte span
     for doc in &docs {
@@ -168,6 +175,7 @@ pub fn eval_ner(pipeline: &Pipeline, path: &Path) -> Result<NerReport, String> {
         recall: all.recall,
         f1: all.f1,
         per_label,
+        skipped,
     })
 }
 

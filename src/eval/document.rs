@@ -38,6 +38,8 @@ pub struct DocumentReport {
     pub majority: ClassScores,
     /// That class.
     pub majority_class: String,
+    /// Lines left out, not scored (`file:line: why`).
+    pub skipped: Vec<String>,
 }
 
 /// The entity that stands for `target`: the same name, or one sharing its last word; most mentions wins.
@@ -81,13 +83,22 @@ pub fn eval_document(
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let err = |n: usize, m: &str| format!("{}:{}: {m}", path.display(), n + 1);
     let mut items = Vec::new();
+    let mut skipped = Vec::new();
     for (n, line) in body.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let rec: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| err(n, &format!("not JSON: {e}")))?;
-        let id = rec["id"].as_str().ok_or_else(|| err(n, "no id"))?;
+        let rec: serde_json::Value = match serde_json::from_str(line) {
+            Ok(rec) => rec,
+            Err(e) => {
+                skipped.push(err(n, &format!("not JSON: {e}")));
+                continue;
+            }
+        };
+        let Some(id) = rec["id"].as_str() else {
+            skipped.push(err(n, "no id"));
+            continue;
+        };
         if !split.keeps(id) {
             continue;
         }
@@ -96,7 +107,11 @@ pub fn eval_document(
             rec["target_entity"].as_str(),
             class_of(&rec["label"]),
         ) else {
-            return Err(err(n, "needs text, target_entity and a label"));
+            skipped.push(err(
+                n,
+                "needs text, target_entity and a label (negative, neutral or positive)",
+            ));
+            continue;
         };
         let article = Article {
             id: id.to_string(),
@@ -105,6 +120,13 @@ pub fn eval_document(
             origin: format!("{}:{}", path.display(), n + 1),
         };
         items.push((article, target.to_string(), gold));
+    }
+    if items.is_empty() && !skipped.is_empty() {
+        return Err(format!(
+            "no record of {} could be read (first: {})",
+            path.display(),
+            skipped[0]
+        ));
     }
     let mut out = features_out
         .map(|p| {
@@ -158,5 +180,6 @@ pub fn eval_document(
         article_tone: ClassScores::new(&article_tone, None),
         majority: ClassScores::new(&majority_pairs, None),
         majority_class: CLASSES[majority].to_string(),
+        skipped,
     })
 }

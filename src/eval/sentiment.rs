@@ -29,6 +29,8 @@ pub struct SentimentReport {
     pub macro_f1: f64,
     /// Scores per class.
     pub per_label: BTreeMap<String, Prf>,
+    /// Lines left out, not scored (`file:line: why`).
+    pub skipped: Vec<String>,
 }
 
 /// Undoes SST-2's PTB tokenisation the way training did (`-lrb-`, split contractions).
@@ -57,6 +59,7 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
             accuracy: r.scores.accuracy,
             macro_f1: r.scores.macro_f1,
             per_label: r.scores.per_label,
+            skipped: r.skipped,
         });
     }
     let text = std::fs::read_to_string(path)
@@ -64,20 +67,32 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
     // (the item's text, gold class 0 negative or 2 positive)
     let mut items: Vec<(String, usize)> = Vec::new();
     let err = |n: usize, m: &str| format!("{}:{}: {m}", path.display(), n + 1);
+    let mut skipped = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let Some((a, b)) = line.split_once('\t') else {
-            return Err(err(n, "expected two tab-separated columns"));
+            skipped.push(err(n, "expected two tab-separated columns"));
+            continue;
         };
         let (label, sentence) = match (a.trim().parse::<usize>(), b.trim().parse::<usize>()) {
-            (Ok(l), _) => (l, b),
-            (_, Ok(l)) => (l, a),
+            (Ok(l @ 0..=1), _) => (l, b),
+            (_, Ok(l @ 0..=1)) => (l, a),
             _ if n == 0 => continue, // header
-            _ => return Err(err(n, "no 0/1 label column")),
+            _ => {
+                skipped.push(err(n, "no 0/1 label column"));
+                continue;
+            }
         };
         items.push((detok(sentence), if label == 1 { 2 } else { 0 }));
+    }
+    if items.is_empty() && !skipped.is_empty() {
+        return Err(format!(
+            "no line of {} could be read (first: {})",
+            path.display(),
+            skipped[0]
+        ));
     }
     let probs = match pipeline.sentiment() {
         Some(model) => by_sentence_model(pipeline, model, &items)?,
@@ -112,6 +127,7 @@ pub fn eval_sentiment(pipeline: &Pipeline, path: &Path) -> Result<SentimentRepor
         accuracy: correct as f64 / pairs.len().max(1) as f64,
         macro_f1: per_label.values().map(|p| p.f1).sum::<f64>() / 2.0,
         per_label,
+        skipped,
     })
 }
 

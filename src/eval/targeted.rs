@@ -31,6 +31,8 @@ pub struct TargetedReport {
     /// The same over the targets of records whose targets differ in polarity: can the model tell
     /// the entities of one text apart? (None when no record has such targets.)
     pub mixed: Option<ClassScores>,
+    /// Lines left out, not scored (`file:line: why`).
+    pub skipped: Vec<String>,
 }
 
 /// One target's result, as `--predictions` writes it (a JSONL line per target, in file order).
@@ -78,51 +80,37 @@ pub fn eval_targeted(
     // Per target: (record id, from, to, mention).
     let mut refs: Vec<(String, u64, u64, String)> = Vec::new();
     let mut records = 0;
+    let mut skipped = Vec::new();
     for (n, line) in body.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let rec: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| err(n, &format!("not JSON: {e}")))?;
-        let id = rec["id"]
-            .as_str()
-            .or(rec["primary_gid"].as_str())
-            .unwrap_or_default();
-        if !split.keeps(id) {
-            continue;
-        }
-        let text = rec["text"]
-            .as_str()
-            .or(rec["sentence_normalized"].as_str())
-            .ok_or_else(|| err(n, "no text (or sentence_normalized)"))?;
-        let idx = CharIndex::new(text);
-        let targets = rec["targets"]
-            .as_array()
-            .ok_or_else(|| err(n, "no targets"))?;
+        let (id, text, targets) = match record(line, split) {
+            Ok(Some(r)) => r,
+            Ok(None) => continue,
+            Err(why) => {
+                skipped.push(err(n, &why));
+                continue;
+            }
+        };
         records += 1;
         let mut spans = Vec::new();
-        for t in targets {
-            let (Some(from), Some(to), Some(class)) = (
-                t["from"].as_u64(),
-                t["to"].as_u64(),
-                class_of(&t["polarity"]),
-            ) else {
-                return Err(err(n, "a target needs from, to and a polarity"));
-            };
-            let (Some(a), Some(b)) = (idx.byte_of(from as usize), idx.byte_of(to as usize)) else {
-                return Err(err(n, "target offsets out of range"));
-            };
-            if a >= b {
-                return Err(err(n, "a target's `from` must be before its `to`"));
-            }
-            spans.push(Span::new(a, b));
-            refs.push((id.to_string(), from, to, text[a..b].to_string()));
+        for (from, to, class, span) in targets {
+            spans.push(span);
+            refs.push((id.clone(), from, to, text[span.start..span.end].to_string()));
             gold.push(class);
         }
         let classes = &gold[gold.len() - spans.len()..];
         let differ = classes.iter().any(|&c| c != classes[0]);
         mixed.extend(std::iter::repeat_n(differ, spans.len()));
-        items.push((text.to_string(), spans));
+        items.push((text, spans));
+    }
+    if items.is_empty() && !skipped.is_empty() {
+        return Err(format!(
+            "no record of {} could be read (first: {})",
+            path.display(),
+            skipped[0]
+        ));
     }
     let probs = pipeline
         .install(|| {
@@ -170,7 +158,47 @@ pub fn eval_targeted(
         scores: ClassScores::new(&pairs, Some(&probs)),
         mixed: (!mixed_pairs.is_empty())
             .then(|| ClassScores::new(&mixed_pairs, Some(&mixed_probs))),
+        skipped,
     })
+}
+
+/// One record of a targeted file: its id, text and targets `(from, to, class, byte span)`, or
+/// None when `split` leaves it out; Err says what is wrong with it.
+#[allow(clippy::type_complexity)]
+fn record(
+    line: &str,
+    split: Split,
+) -> Result<Option<(String, String, Vec<(u64, u64, usize, Span)>)>, String> {
+    let rec: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    let id = rec["id"]
+        .as_str()
+        .or(rec["primary_gid"].as_str())
+        .unwrap_or_default();
+    if !split.keeps(id) {
+        return Ok(None);
+    }
+    let text = rec["text"]
+        .as_str()
+        .or(rec["sentence_normalized"].as_str())
+        .ok_or("no text (or sentence_normalized)")?;
+    let idx = CharIndex::new(text);
+    let mut targets = Vec::new();
+    for t in rec["targets"].as_array().ok_or("no targets")? {
+        let (Some(from), Some(to)) = (t["from"].as_u64(), t["to"].as_u64()) else {
+            return Err("a target needs `from` and `to` (char offsets)".into());
+        };
+        let class = class_of(&t["polarity"])
+            .ok_or("a target's polarity must be negative, neutral or positive")?;
+        let (Some(a), Some(b)) = (idx.byte_of(from as usize), idx.byte_of(to as usize)) else {
+            return Err("target offsets out of range".into());
+        };
+        if a >= b {
+            return Err("a target's `from` must be before its `to`".into());
+        }
+        targets.push((from, to, class, Span::new(a, b)));
+    }
+    Ok(Some((id.to_string(), text.to_string(), targets)))
 }
 
 /// The record's text with its targets marked: one query per target, or one per record for a
