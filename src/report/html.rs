@@ -99,24 +99,20 @@ pub fn page(r: &Report) -> Result<String, String> {
         );
     }
     if !r.unassigned.is_empty() {
-        let shown: Vec<String> = r.unassigned.iter().take(20).map(|i| esc(i)).collect();
         let _ = writeln!(
             h,
-            "<p><b>{} article(s) without a {by}</b> are not compared with the groups: <code>{}</code>{}</p>",
+            "<p><b>{} article(s) without a {by}</b> are not compared with the groups: {}</p>",
             r.unassigned.len(),
-            shown.join("</code>, <code>"),
-            if r.unassigned.len() > 20 { " …" } else { "" },
+            code_list(&r.unassigned, 20),
             by = esc(&r.by)
         );
     }
     if !r.unreadable.is_empty() {
-        let shown: Vec<String> = r.unreadable.iter().take(5).map(|u| esc(u)).collect();
         let _ = writeln!(
             h,
-            "<p><b>{} input line(s) are not annotations</b> and are left out of every figure: <code>{}</code>{}</p>",
+            "<p><b>{} input line(s) are not annotations</b> and are left out of every figure: {}</p>",
             r.unreadable.len(),
-            shown.join("</code>, <code>"),
-            if r.unreadable.len() > 5 { " …" } else { "" },
+            code_list(&r.unreadable, 5)
         );
     }
     h.push_str(HOW_TO_READ);
@@ -292,6 +288,13 @@ fn timeline_section(h: &mut String, t: &super::Timeline) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The first `most` items as `<code>` elements, comma-separated, with an ellipsis when cut.
+fn code_list(items: &[String], most: usize) -> String {
+    let shown: Vec<String> = items.iter().take(most).map(|i| esc(i)).collect();
+    let more = if items.len() > most { " …" } else { "" };
+    format!("<code>{}</code>{more}", shown.join("</code>, <code>"))
 }
 
 /// The report as Markdown tables.
