@@ -140,6 +140,20 @@ fn annotate(mut args: AnnotateArgs) -> Result<ExitCode> {
             }
         );
     }
+    let rejects_path = args.rejects.clone().or_else(|| {
+        args.output.as_ref().map(|o| {
+            let stem = o
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            o.with_file_name(format!("{stem}.rejects.jsonl"))
+        })
+    });
+    for (what, path) in [("-o", &args.output), ("--rejects", &rejects_path)] {
+        if let Some(path) = path {
+            refuse_to_overwrite(&args.input, what, path)?;
+        }
+    }
     let (mut writer, resume) = match &args.output {
         Some(p) => Writer::file(p, args.resume)
             .with_context(|| format!("{}: cannot write the output", p.display()))?,
@@ -152,16 +166,6 @@ fn annotate(mut args: AnnotateArgs) -> Result<ExitCode> {
             &resume.foreign_lines[..resume.foreign_lines.len().min(10)]
         );
     }
-
-    let rejects_path = args.rejects.clone().or_else(|| {
-        args.output.as_ref().map(|o| {
-            let stem = o
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            o.with_file_name(format!("{stem}.rejects.jsonl"))
-        })
-    });
 
     let bar = progress(args.quiet, input::count(&args.input));
     let started = Instant::now();
@@ -262,6 +266,28 @@ fn progress(quiet: bool, total: Option<u64>) -> ProgressBar {
         ProgressStyle::with_template(style).unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
+}
+
+/// Refuses a file to write (`what`: its flag) that is the input file itself: it would be emptied
+/// before a line of it was read.
+fn refuse_to_overwrite(input: &Path, what: &str, path: &Path) -> Result<()> {
+    if input.as_os_str() == "-" {
+        return Ok(());
+    }
+    // Its folder is made first (as writing would make it), so that a path through a folder not
+    // made yet ("new/../feed.jsonl") is compared as the file it will be.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+    }
+    if same_file::is_same_file(input, path).unwrap_or(false) {
+        anyhow::bail!(
+            "{}: {what} names the input file itself, which writing would erase before it is read; \
+             write to another file",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Exit code 3 when some input lines were not annotations (the report covers the rest).

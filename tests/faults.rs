@@ -372,3 +372,48 @@ fn eval_leaves_out_bad_gold_lines_by_file_and_line_and_scores_the_rest() {
     assert_eq!(code, Some(1));
     assert!(err.contains("none.jsonl:1: not JSON"), "{err}");
 }
+
+#[test]
+fn an_output_that_is_the_input_file_is_refused_and_the_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    write_jsonl(&feed, &generated_articles(3));
+    let before = std::fs::read(&feed).unwrap();
+    std::os::unix::fs::symlink(&feed, dir.path().join("link.jsonl")).unwrap();
+    let f = feed.to_str().unwrap();
+    let through_new_folder = dir.path().join("new/../feed.jsonl");
+    let link = dir.path().join("link.jsonl");
+    let out = dir.path().join("out.jsonl");
+    for args in [
+        vec!["-o", f],
+        vec!["-o", f, "--resume"],
+        vec!["-o", through_new_folder.to_str().unwrap()],
+        vec!["-o", link.to_str().unwrap()],
+        vec!["-o", out.to_str().unwrap(), "--rejects", f],
+    ] {
+        let mut all = vec!["annotate", f, "-q"];
+        all.extend(&args);
+        let o = run(&all);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("names the input file itself"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(
+            std::fs::read(&feed).unwrap(),
+            before,
+            "{args:?} changed the input"
+        );
+    }
+    // Read through the link, written to another file: annotated as usual.
+    let o = run(&[
+        "annotate",
+        link.to_str().unwrap(),
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read_jsonl(&out).len(), 3);
+}
