@@ -268,8 +268,8 @@ fn progress(quiet: bool, total: Option<u64>) -> ProgressBar {
     bar
 }
 
-/// Refuses a file to write (`what`: its flag) that is the input file itself: it would be emptied
-/// before a line of it was read.
+/// Refuses a file to write (`what`: its flag) that is the input file itself: writing would erase
+/// the input (for `annotate`, before a line of it was read).
 fn refuse_to_overwrite(input: &Path, what: &str, path: &Path) -> Result<()> {
     if input.as_os_str() == "-" {
         return Ok(());
@@ -282,7 +282,7 @@ fn refuse_to_overwrite(input: &Path, what: &str, path: &Path) -> Result<()> {
     }
     if same_file::is_same_file(input, path).unwrap_or(false) {
         anyhow::bail!(
-            "{}: {what} names the input file itself, which writing would erase before it is read; \
+            "{}: {what} names the input file itself, and writing there would erase it: \
              write to another file",
             path.display()
         );
@@ -432,6 +432,9 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
             json,
             ..
         } => {
+            if let Some(p) = &predictions {
+                refuse_to_overwrite(&file, "--predictions", p)?;
+            }
             let r = newslens::eval::eval_targeted(&pipeline, &file, split, predictions.as_deref())
                 .map_err(anyhow::Error::msg)?;
             if json {
@@ -463,6 +466,9 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
             json,
             ..
         } => {
+            if let Some(p) = &features {
+                refuse_to_overwrite(&file, "--features", p)?;
+            }
             let r = newslens::eval::eval_document(&pipeline, &file, split, features.as_deref())
                 .map_err(anyhow::Error::msg)?;
             if json {

@@ -366,6 +366,18 @@ fn eval_leaves_out_bad_gold_lines_by_file_and_line_and_scores_the_rest() {
         "{r}"
     );
 
+    // Predictions or features written over the gold file would erase it: refused.
+    for (cmd, gold, flag) in [
+        ("targeted", &clean, "--predictions"),
+        ("document", &persent, "--features"),
+    ] {
+        let before = std::fs::read(gold).unwrap();
+        let (code, _, err) = eval_json(&["eval", cmd, gold, flag, gold]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("names the input file itself"), "{err}");
+        assert_eq!(std::fs::read(gold).unwrap(), before);
+    }
+
     // Nothing readable at all is an error that names the first bad line.
     let none = f("none.jsonl", "not json\n");
     let (code, _, err) = eval_json(&["eval", "targeted", &none]);
