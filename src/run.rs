@@ -56,8 +56,8 @@ pub enum RunError {
     /// A model failed.
     #[error(transparent)]
     Model(#[from] ModelError),
-    /// The output could not be written.
-    #[error("cannot write the output: {0}")]
+    /// The output could not be written (what is already there is whole lines).
+    #[error("cannot write the output")]
     Write(#[from] std::io::Error),
 }
 

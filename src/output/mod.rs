@@ -22,6 +22,10 @@ pub struct Resume {
 pub struct Writer {
     out: Box<dyn Write + Send>,
     path: Option<PathBuf>,
+    /// The output file again, to cut a line that failed halfway (a full disk) back off.
+    file: Option<File>,
+    /// Bytes of whole lines in the file.
+    whole: u64,
 }
 
 impl Writer {
@@ -30,6 +34,8 @@ impl Writer {
         Writer {
             out: Box::new(std::io::stdout()),
             path: None,
+            file: None,
+            whole: 0,
         }
     }
 
@@ -40,6 +46,7 @@ impl Writer {
             std::fs::create_dir_all(dir)?;
         }
         let mut state = Resume::default();
+        let mut kept = 0;
         let file = if resume && path.exists() {
             let mut f = OpenOptions::new().read(true).write(true).open(path)?;
             let mut whole = 0u64;
@@ -76,14 +83,17 @@ impl Writer {
             drop(reader);
             f.set_len(whole)?;
             f.seek(SeekFrom::End(0))?;
+            kept = whole;
             f
         } else {
             File::create(path)?
         };
         Ok((
             Writer {
+                file: Some(file.try_clone()?),
                 out: Box::new(file),
                 path: Some(path.to_path_buf()),
+                whole: kept,
             },
             state,
         ))
@@ -91,16 +101,32 @@ impl Writer {
 
     /// Appends one annotation as one line, in one write.
     pub fn write(&mut self, a: &Annotation) -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(a).map_err(std::io::Error::other)?;
-        line.push(b'\n');
-        self.out.write_all(&line)
+        let line = serde_json::to_vec(a).map_err(std::io::Error::other)?;
+        self.line(line)
     }
 
     /// Appends any JSON value as one line (an inline error record).
     pub fn write_value(&mut self, v: &serde_json::Value) -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(v).map_err(std::io::Error::other)?;
+        let line = serde_json::to_vec(v).map_err(std::io::Error::other)?;
+        self.line(line)
+    }
+
+    /// Writes `line` and its newline; when that fails partway (a full disk), a file is cut back
+    /// to its whole lines, so that the output never ends in half a line.
+    fn line(&mut self, mut line: Vec<u8>) -> std::io::Result<()> {
         line.push(b'\n');
-        self.out.write_all(&line)
+        match self.out.write_all(&line) {
+            Ok(()) => {
+                self.whole += line.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(f) = &self.file {
+                    let _ = f.set_len(self.whole);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Flushes what was written (after each batch).
@@ -122,4 +148,59 @@ pub fn write_rejects(path: &Path, rejects: &[InputError]) -> std::io::Result<()>
         f.write_all(b"\n")?;
     }
     f.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A disk that fills up after `room` bytes: the bytes that fit are written, then ENOSPC.
+    struct FullAfter {
+        file: File,
+        room: usize,
+    }
+
+    impl Write for FullAfter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(std::io::Error::from_raw_os_error(28));
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            self.file.write(&buf[..n])
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_write_that_fails_halfway_leaves_only_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let line = |i: usize| serde_json::json!({"id": format!("a{i}"), "text": "x".repeat(40)});
+        let one = serde_json::to_vec(&line(0)).unwrap().len() + 1;
+        // Room for two lines and half of the third, then for nothing; resumed from the start.
+        for (room, resume) in [(one * 2 + one / 2, false), (one / 3, true)] {
+            let (mut w, _) = Writer::file(&path, resume).unwrap();
+            let file = w.file.as_ref().unwrap().try_clone().unwrap();
+            w.out = Box::new(FullAfter { file, room });
+            let mut written = 0;
+            for i in 0..4 {
+                match w.write_value(&line(i)) {
+                    Ok(()) => written += 1,
+                    Err(e) => {
+                        assert_eq!(e.raw_os_error(), Some(28));
+                        break;
+                    }
+                }
+            }
+            assert_eq!(written, if resume { 0 } else { 2 });
+            let body = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(body.len(), one * 2, "{body}");
+            assert!(body
+                .lines()
+                .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+        }
+    }
 }
