@@ -30,6 +30,15 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader of our stdout has gone (`newslens annotate - | head`): stop quietly.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("newslens: error: {e:#}");
             ExitCode::FAILURE
@@ -344,7 +353,7 @@ fn report(args: ReportArgs) -> Result<ExitCode> {
         "newslens: {} input line(s) are not annotations and were left out of the report",
         outcome.unreadable.len()
     );
-    Ok(ExitCode::from(3))
+    Ok(ExitCode::from(EXIT_REJECTS))
 }
 
 /// One row per label: precision, recall, F1, support.
@@ -373,7 +382,7 @@ fn skipped_lines(skipped: &[String]) -> ExitCode {
         "newslens: {} gold line(s) could not be read and are not in the scores",
         skipped.len()
     );
-    ExitCode::from(3)
+    ExitCode::from(EXIT_REJECTS)
 }
 
 /// Exit code 3 when some gold lines could not be read (the scores cover the rest).

@@ -441,3 +441,21 @@ fn separator_lines_are_chrome_and_leave_the_tone_alone() {
     assert_eq!(texts(&got[1], "sentences"), texts(&got[0], "sentences"));
     assert_eq!(got[1]["sentiment"], got[0]["sentiment"]);
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    // `newslens annotate feed.jsonl | head`: the reader goes away before the first line.
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    write_jsonl(&feed, &generated_articles(20));
+    let mut child = newslens()
+        .args(["annotate", feed.to_str().unwrap(), "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "no error for a closed pipe");
+}
