@@ -2,6 +2,7 @@
 
 mod cli;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -357,17 +358,30 @@ fn report(args: ReportArgs) -> Result<ExitCode> {
 }
 
 /// One row per label: precision, recall, F1, support.
-fn print_per_label(per_label: &std::collections::BTreeMap<String, newslens::eval::Prf>) {
-    println!(
+fn print_per_label(
+    per_label: &std::collections::BTreeMap<String, newslens::eval::Prf>,
+) -> Result<()> {
+    writeln!(
+        std::io::stdout(),
         "{:<9} {:>9} {:>9} {:>9} {:>8}",
-        "label", "precision", "recall", "f1", "support"
-    );
+        "label",
+        "precision",
+        "recall",
+        "f1",
+        "support"
+    )?;
     for (l, p) in per_label {
-        println!(
+        writeln!(
+            std::io::stdout(),
             "{:<9} {:>9.4} {:>9.4} {:>9.4} {:>8}",
-            l, p.precision, p.recall, p.f1, p.support
-        );
+            l,
+            p.precision,
+            p.recall,
+            p.f1,
+            p.support
+        )?;
     }
+    Ok(())
 }
 
 /// Names the gold lines an eval left out on stderr: exit code 3 when there are any.
@@ -390,7 +404,7 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
     let started = Instant::now();
     let secs = || started.elapsed().as_secs_f64();
     let print_json = |v: &dyn erased::Json| -> Result<()> {
-        println!("{}", v.json()?);
+        writeln!(std::io::stdout(), "{}", v.json()?)?;
         Ok(())
     };
     let pipeline = pipeline(what.models(), ChromeRules::none())?;
@@ -401,19 +415,24 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
                 print_json(&r)?;
                 return Ok(skipped_lines(&r.skipped));
             }
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{} on {} ({} documents, {} sentences, {:.0} s)",
                 r.model,
                 r.file,
                 r.documents,
                 r.sentences,
                 secs()
-            );
-            print_per_label(&r.per_label);
-            println!(
+            )?;
+            print_per_label(&r.per_label)?;
+            writeln!(
+                std::io::stdout(),
                 "{:<9} {:>9.4} {:>9.4} {:>9.4}",
-                "micro", r.precision, r.recall, r.f1
-            );
+                "micro",
+                r.precision,
+                r.recall,
+                r.f1
+            )?;
             Ok(skipped_lines(&r.skipped))
         }
         EvalCommand::Sentiment { file, json, .. } => {
@@ -422,16 +441,22 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
                 print_json(&r)?;
                 return Ok(skipped_lines(&r.skipped));
             }
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{} on {} ({}, {} examples, {:.0} s)",
                 r.model,
                 r.file,
                 r.task,
                 r.examples,
                 secs()
-            );
-            print_per_label(&r.per_label);
-            println!("accuracy {:.4}  macro-F1 {:.4}", r.accuracy, r.macro_f1);
+            )?;
+            print_per_label(&r.per_label)?;
+            writeln!(
+                std::io::stdout(),
+                "accuracy {:.4}  macro-F1 {:.4}",
+                r.accuracy,
+                r.macro_f1
+            )?;
             Ok(skipped_lines(&r.skipped))
         }
         EvalCommand::Targeted {
@@ -450,7 +475,8 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
                 print_json(&r)?;
                 return Ok(skipped_lines(&r.skipped));
             }
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{} on {} (split {}, {} records, {} targets, {:.0} s)",
                 r.model,
                 r.file,
@@ -458,13 +484,13 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
                 r.records,
                 r.scores.examples,
                 secs()
-            );
-            print_scores("", &r.scores);
+            )?;
+            print_scores("", &r.scores)?;
             if let Some(m) = &r.mixed {
-                println!(
+                writeln!(std::io::stdout(),
                     "targets of records whose targets differ in polarity ({}): accuracy {:.4}  macro-F1 {:.4}",
                     m.examples, m.accuracy, m.macro_f1
-                );
+                )?;
             }
             Ok(skipped_lines(&r.skipped))
         }
@@ -484,7 +510,8 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
                 print_json(&r)?;
                 return Ok(skipped_lines(&r.skipped));
             }
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{} on {} (split {}, {} articles, target found in {}, {:.0} s)",
                 r.model,
                 r.file,
@@ -492,33 +519,45 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
                 r.articles,
                 r.target_found,
                 secs()
-            );
-            print_scores("entity tone: ", &r.entity);
-            println!(
+            )?;
+            print_scores("entity tone: ", &r.entity)?;
+            writeln!(std::io::stdout(),
                 "baselines: article tone macro-F1 {:.4} accuracy {:.4}; always {} macro-F1 {:.4} accuracy {:.4}",
                 r.article_tone.macro_f1,
                 r.article_tone.accuracy,
                 r.majority_class,
                 r.majority.macro_f1,
                 r.majority.accuracy
-            );
+            )?;
             Ok(skipped_lines(&r.skipped))
         }
     }
 }
 
 /// Per class, the confusion matrix, and the totals of a three-class score.
-fn print_scores(prefix: &str, s: &newslens::eval::ClassScores) {
-    print_per_label(&s.per_label);
-    println!("confusion (rows gold, columns predicted: negative neutral positive)");
+fn print_scores(prefix: &str, s: &newslens::eval::ClassScores) -> Result<()> {
+    print_per_label(&s.per_label)?;
+    writeln!(
+        std::io::stdout(),
+        "confusion (rows gold, columns predicted: negative neutral positive)"
+    )?;
     for (name, row) in newslens::eval::CLASSES.iter().zip(&s.confusion) {
-        println!("{name:<9} {:>8} {:>8} {:>8}", row[0], row[1], row[2]);
+        writeln!(
+            std::io::stdout(),
+            "{name:<9} {:>8} {:>8} {:>8}",
+            row[0],
+            row[1],
+            row[2]
+        )?;
     }
     let ece = s.ece.map_or(String::new(), |e| format!("  ECE {e:.4}"));
-    println!(
+    writeln!(
+        std::io::stdout(),
         "{prefix}accuracy {:.4}  macro-F1 {:.4}{ece}",
-        s.accuracy, s.macro_f1
-    );
+        s.accuracy,
+        s.macro_f1
+    )?;
+    Ok(())
 }
 
 /// Serialises any report.

@@ -429,3 +429,26 @@ fn an_output_that_is_the_input_file_is_refused_and_the_input_kept() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(read_jsonl(&out).len(), 3);
 }
+
+#[test]
+fn eval_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let conll = dir.path().join("c.txt");
+    std::fs::write(&conll, "EU NNP B-NP B-ORG\nrejects VBZ B-VP O\n").unwrap();
+    for json in [true, false] {
+        let mut args = vec!["eval", "ner", conll.to_str().unwrap()];
+        if json {
+            args.push("--json");
+        }
+        let mut child = newslens()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stderr(&o), "", "no panic, no error for a closed pipe");
+    }
+}
