@@ -168,3 +168,50 @@ fn resume_checks_texts_keeps_every_line_and_reports_duplicates_again() {
     assert!(after.starts_with(&edited));
     assert_eq!(after.lines().count(), 5); // + id 4
 }
+
+/// A manifest line that names a file named before, or a file that is not an article of the
+/// folder, is rejected by file and line (never passed over); the first line for a file stands.
+#[test]
+fn manifest_lines_that_match_no_article_or_repeat_one_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let arts = dir.path().join("articles");
+    std::fs::create_dir_all(&arts).unwrap();
+    std::fs::write(arts.join("a.txt"), "Joe Biden met Xi Jinping in Beijing.").unwrap();
+    std::fs::write(arts.join("b.txt"), "Angela Merkel visited Paris.").unwrap();
+    let manifest = [
+        r#"{"file": "a.txt", "source": "AP"}"#,
+        r#"{"file": "misisng.txt", "source": "X"}"#,
+        r#"{"file": "b.txt", "source": "Reuters"}"#,
+        r#"{"file": "a.txt", "source": "again"}"#,
+    ];
+    std::fs::write(arts.join("manifest.jsonl"), manifest.join("\n")).unwrap();
+    let out = dir.path().join("out.jsonl");
+    let o = annotate_to(&arts, &out, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    let sources: Vec<(String, String)> = read_jsonl(&out)
+        .iter()
+        .map(|r| (r["id"].to_string(), r["source"].to_string()))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("\"a.txt\"".into(), "\"AP\"".into()),
+            ("\"b.txt\"".into(), "\"Reuters\"".into())
+        ]
+    );
+    let rejects = read_jsonl(&dir.path().join("out.rejects.jsonl"));
+    let lines: Vec<u64> = rejects
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 4], "{rejects:?}");
+    assert!(rejects[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("misisng.txt"));
+    assert!(rejects[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("also on line 1"));
+}

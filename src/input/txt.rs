@@ -30,12 +30,29 @@ pub fn read_dir(dir: &Path) -> Result<Articles, InputError> {
             format!("no .txt articles in this folder (searched recursively){why}"),
         ));
     }
-    let (mut manifest, manifest_errors) = read_manifest(dir);
+    let (mut manifest, mut manifest_errors) = read_manifest(dir);
+    // Metadata for a file that is not an article here (a typo, a file not there yet).
+    let ids: std::collections::HashSet<String> = files.iter().map(|f| relative(dir, f)).collect();
+    let mut strays: Vec<(usize, &String)> = manifest
+        .iter()
+        .filter(|(file, _)| !ids.contains(*file))
+        .map(|(file, (line, _))| (*line, file))
+        .collect();
+    strays.sort();
+    let name = dir.join(MANIFEST).display().to_string();
+    manifest_errors.extend(strays.into_iter().map(|(line, file)| {
+        InputError::new(
+            &name,
+            Some(line),
+            format!("{file:?} is not a .txt article in this folder: its metadata is not used"),
+        )
+    }));
+    manifest_errors.sort_by_key(|e| e.line);
     errors.extend(manifest_errors);
     let dir = dir.to_path_buf();
     let articles = files.into_iter().map(move |path| {
         let id = relative(&dir, &path);
-        let meta = manifest.remove(&id).unwrap_or_default();
+        let meta = manifest.remove(&id).map(|(_, m)| m).unwrap_or_default();
         read_file(&path, id, meta)
     });
     Ok(Box::new(errors.into_iter().map(Err).chain(articles)))
@@ -115,13 +132,20 @@ fn relative(dir: &Path, path: &Path) -> String {
         .replace('\\', "/")
 }
 
-fn read_manifest(dir: &Path) -> (HashMap<String, Meta>, Vec<InputError>) {
+/// The manifest's metadata by file, with the line it is on; a line naming a file named before
+/// is an error (the first line stands).
+fn read_manifest(dir: &Path) -> (HashMap<String, (usize, Meta)>, Vec<InputError>) {
     let path = dir.join(MANIFEST);
     let (mut map, mut errors) = (HashMap::new(), Vec::new());
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return (map, errors);
-    };
     let name = path.display().to_string();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (map, errors),
+        Err(e) => {
+            let why = format!("cannot read the manifest ({e}): no article gets its metadata");
+            return (map, vec![InputError::new(&name, None, why)]);
+        }
+    };
     for (n, line) in text
         .lines()
         .enumerate()
@@ -129,9 +153,16 @@ fn read_manifest(dir: &Path) -> (HashMap<String, Meta>, Vec<InputError>) {
     {
         match serde_json::from_str::<Value>(line) {
             Ok(Value::Object(mut obj)) => match obj.remove("file") {
-                Some(Value::String(file)) => {
-                    map.insert(file, meta_from(obj));
-                }
+                Some(Value::String(file)) => match map.get(&file) {
+                    Some((first, _)) => errors.push(InputError::new(
+                        &name,
+                        Some(n + 1),
+                        format!("{file:?} is also on line {first}: this line is not used"),
+                    )),
+                    None => {
+                        map.insert(file, (n + 1, meta_from(obj)));
+                    }
+                },
                 _ => errors.push(InputError::new(
                     &name,
                     Some(n + 1),
