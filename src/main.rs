@@ -347,6 +347,9 @@ fn report(args: ReportArgs) -> Result<ExitCode> {
     for w in outcome.written {
         eprintln!("newslens: wrote {w}");
     }
+    if let Some(w) = &outcome.warning {
+        eprintln!("newslens: warning: {w}");
+    }
     if outcome.unreadable.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }

@@ -468,6 +468,39 @@ fn lines_that_are_not_annotations_are_named_and_left_out() {
 }
 
 #[test]
+fn a_by_field_that_no_article_has_is_said_with_the_fields_there_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixture(dir.path());
+    let out = dir.path().join("rep-by");
+    let o = run(&[
+        "report",
+        path.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--by",
+        "sorce",
+    ]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    let warning = err
+        .lines()
+        .find(|l| l.contains("warning"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        warning.contains("\"sorce\"") && warning.contains("id, source"),
+        "{warning}"
+    );
+    // A field that some articles have: no warning.
+    let o = run(&[
+        "report",
+        path.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
+
+#[test]
 fn coverage_and_differences_beyond_chance() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ann.jsonl");

@@ -199,6 +199,8 @@ pub struct Outcome {
     pub written: Vec<String>,
     /// Input lines that are not annotations (`file:line: why`), left out of the report.
     pub unreadable: Vec<String>,
+    /// Said when no article has the `--by` field (a typo?), with the fields they have.
+    pub warning: Option<String>,
 }
 
 /// Reads the annotation files (streaming: the tables are written as records pass, and only
@@ -221,7 +223,21 @@ pub fn run(
     )?;
     let mut gather = Gather::new(opts);
     let mut n = 0;
+    // The fields the articles have, for a `--by` that none has.
+    let mut fields = std::collections::BTreeSet::from(["id".to_string()]);
     let (_, unreadable) = inputs.each_once(|a| {
+        let m = &a.meta;
+        for (name, v) in [
+            ("source", &m.source),
+            ("title", &m.title),
+            ("date", &m.date),
+            ("url", &m.url),
+        ] {
+            if v.is_some() {
+                fields.insert(name.to_string());
+            }
+        }
+        fields.extend(m.extra.keys().cloned());
         gather.add(a);
         n += 1;
         progress(1, n);
@@ -240,9 +256,18 @@ pub fn run(
         })?;
     }
     written.extend(write_pages(&report, opts.top_groups, dir, formats)?);
+    let warning = report.groups.is_empty().then(|| {
+        let have: Vec<String> = fields.into_iter().collect();
+        format!(
+            "no article has a value for --by {:?}, so no groups are compared; the articles have: {}",
+            opts.by,
+            have.join(", ")
+        )
+    });
     Ok(Outcome {
         written,
         unreadable: report.unreadable,
+        warning,
     })
 }
 
