@@ -347,7 +347,7 @@ fn report(args: ReportArgs) -> Result<ExitCode> {
     for w in outcome.written {
         eprintln!("newslens: wrote {w}");
     }
-    if let Some(w) = &outcome.warning {
+    for w in &outcome.warnings {
         eprintln!("newslens: warning: {w}");
     }
     if outcome.unreadable.is_empty() {

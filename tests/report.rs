@@ -490,13 +490,17 @@ fn a_by_field_that_no_article_has_is_said_with_the_fields_there_are() {
         warning.contains("\"sorce\"") && warning.contains("id, source"),
         "{warning}"
     );
+    // A date field that no article has: no timeline, and a warning that says why.
+    let (p, o_) = (path.to_str().unwrap(), out.to_str().unwrap());
+    let o = run(&["report", p, "-o", o_, "--over", "dat"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("--over \"dat\" (3 undated)") && err.contains("id, source"),
+        "{err}"
+    );
     // A field that some articles have: no warning.
-    let o = run(&[
-        "report",
-        path.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let o = run(&["report", p, "-o", o_]);
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
 }
 

@@ -199,8 +199,9 @@ pub struct Outcome {
     pub written: Vec<String>,
     /// Input lines that are not annotations (`file:line: why`), left out of the report.
     pub unreadable: Vec<String>,
-    /// Said when no article has the `--by` field (a typo?), with the fields they have.
-    pub warning: Option<String>,
+    /// Said when no article has the `--by` field, or no readable `--over` date (a typo?), with
+    /// the fields the articles have.
+    pub warnings: Vec<String>,
 }
 
 /// Reads the annotation files (streaming: the tables are written as records pass, and only
@@ -256,18 +257,25 @@ pub fn run(
         })?;
     }
     written.extend(write_pages(&report, opts.top_groups, dir, formats)?);
-    let warning = report.groups.is_empty().then(|| {
-        let have: Vec<String> = fields.into_iter().collect();
-        format!(
-            "no article has a value for --by {:?}, so no groups are compared; the articles have: {}",
-            opts.by,
-            have.join(", ")
-        )
-    });
+    let have = fields.into_iter().collect::<Vec<_>>().join(", ");
+    let mut warnings = Vec::new();
+    if report.groups.is_empty() {
+        warnings.push(format!(
+            "no article has a value for --by {:?}, so no groups are compared; the articles have: {have}",
+            opts.by
+        ));
+    } else if let Some(t) = report.timeline.as_ref().filter(|t| t.periods.is_empty()) {
+        warnings.push(format!(
+            "no article has a date that can be read in --over {:?} ({} undated), so there is no \
+             timeline; the articles have: {have}",
+            t.field,
+            t.undated.len()
+        ));
+    }
     Ok(Outcome {
         written,
         unreadable: report.unreadable,
-        warning,
+        warnings,
     })
 }
 
