@@ -169,6 +169,29 @@ fn annotate(mut args: AnnotateArgs) -> Result<ExitCode> {
             .with_context(|| format!("{}: cannot write the output", p.display()))?,
         None => (Writer::stdout(), Resume::default()),
     };
+    let ours = pipeline.run_meta();
+    let others: usize = resume
+        .made_by
+        .iter()
+        .filter(|(m, _)| *m != ours)
+        .map(|(_, n)| n)
+        .sum();
+    if let Some((other, _)) = resume.made_by.iter().find(|(m, _)| *m != ours) {
+        let name = |m: &newslens::schema::RunMeta| {
+            let t = m.models.targeted.as_deref().unwrap_or("-");
+            format!(
+                "{}, {}, {t}, entity sentiment {}",
+                m.models.ner, m.models.sentiment, m.entity_sentiment
+            )
+        };
+        eprintln!(
+            "newslens: warning: {others} record(s) already in the output were made with other \
+             models or settings ({}; this run: {}); they are kept as they are: annotate into a \
+             new file for one set of models throughout",
+            name(other),
+            name(&ours)
+        );
+    }
     if !resume.foreign_lines.is_empty() {
         eprintln!(
             "newslens: warning: {} line(s) of the output are not annotation records (lines {:?}); kept as they are",

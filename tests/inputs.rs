@@ -215,3 +215,37 @@ fn manifest_lines_that_match_no_article_or_repeat_one_are_rejected() {
         .unwrap()
         .contains("also on line 1"));
 }
+
+/// `--resume` into an output made with other models or settings keeps its records and says so
+/// (the file would otherwise mix two sets of models in silence).
+#[test]
+fn resume_into_output_of_other_settings_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    let arts = generated_articles(3);
+    write_jsonl(&feed, &arts);
+    let first = dir.path().join("first.jsonl");
+    write_jsonl(&first, &arts[..2]);
+    let out = dir.path().join("out.jsonl");
+    let o = annotate_to(&first, &out, &["--entity-sentiment", "sentence"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = annotate_to(&feed, &out, &["--resume"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains(
+            "warning: 2 record(s) already in the output were made with other models or settings"
+        ),
+        "{err}"
+    );
+    assert_eq!(read_jsonl(&out).len(), 3);
+    // Resumed with the first settings: the one record of the second run is the other one now.
+    let o = annotate_to(&feed, &out, &["--resume", "--entity-sentiment", "sentence"]);
+    let err = stderr(&o);
+    assert!(err.contains("warning: 1 record(s)"), "{err}");
+    // A file of one set of models, resumed with them: no warning.
+    let again = dir.path().join("again.jsonl");
+    annotate_to(&first, &again, &[]);
+    let o = annotate_to(&feed, &again, &["--resume"]);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}

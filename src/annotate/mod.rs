@@ -208,6 +208,19 @@ impl Pipeline {
         })
     }
 
+    /// The models and conventions every record of this pipeline names (`meta`).
+    pub fn run_meta(&self) -> RunMeta {
+        RunMeta {
+            models: self.models(),
+            offsets: "char".into(),
+            entity_sentiment: match self.entity_sentiment {
+                EntitySentiment::Targeted => "targeted".into(),
+                EntitySentiment::Head => "head".into(),
+                EntitySentiment::Sentence => "sentence".into(),
+            },
+        }
+    }
+
     /// The models' `name@version`.
     pub fn models(&self) -> Models {
         let ner = &self.ner.model().config;
@@ -555,15 +568,7 @@ impl Pipeline {
                 }
             }
         }
-        let run = RunMeta {
-            models: self.models(),
-            offsets: "char".into(),
-            entity_sentiment: match self.entity_sentiment {
-                EntitySentiment::Targeted => "targeted".into(),
-                EntitySentiment::Head => "head".into(),
-                EntitySentiment::Sentence => "sentence".into(),
-            },
-        };
+        let run = self.run_meta();
         let layer = self
             .entity_tone_model()
             .and_then(|m| m.model().config.entity_tone.as_ref());

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::input::InputError;
-use crate::schema::Annotation;
+use crate::schema::{Annotation, RunMeta};
 
 /// What an output file held when a run resumed.
 #[derive(Debug, Default)]
@@ -16,6 +16,8 @@ pub struct Resume {
     pub done: HashMap<String, Option<String>>,
     /// Line numbers of whole lines that are not annotation records (kept as they are).
     pub foreign_lines: Vec<usize>,
+    /// The models and conventions of the records (`meta`), with how many records name each.
+    pub made_by: Vec<(RunMeta, usize)>,
 }
 
 /// Where annotations go.
@@ -66,6 +68,7 @@ impl Writer {
                     id: Option<String>,
                     text_hash: Option<String>,
                     error: Option<serde_json::Value>,
+                    meta: Option<RunMeta>,
                 }
                 match serde_json::from_slice::<Done>(&line) {
                     // An inline error line (`--errors inline`): the input is tried again.
@@ -73,9 +76,16 @@ impl Writer {
                     Ok(Done {
                         id: Some(id),
                         text_hash,
+                        meta,
                         ..
                     }) => {
                         state.done.insert(id, text_hash);
+                        if let Some(meta) = meta {
+                            match state.made_by.iter_mut().find(|(m, _)| *m == meta) {
+                                Some((_, n)) => *n += 1,
+                                None => state.made_by.push((meta, 1)),
+                            }
+                        }
                     }
                     _ => state.foreign_lines.push(number),
                 }
