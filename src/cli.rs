@@ -73,7 +73,7 @@ pub struct ModelArgs {
 /// `newslens annotate`.
 #[derive(Debug, clap::Args)]
 pub struct AnnotateArgs {
-    /// Input: a folder of .txt files (with optional manifest.jsonl), a .jsonl file, or -.
+    /// Input: a folder of .txt files (with optional manifest.jsonl), a .jsonl file (gzip-compressed too), or - for JSONL on stdin.
     pub input: PathBuf,
     /// Output JSONL file [default: stdout].
     #[arg(short, long, value_name = "FILE")]

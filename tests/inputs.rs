@@ -249,3 +249,51 @@ fn resume_into_output_of_other_settings_warns() {
     let o = annotate_to(&feed, &again, &["--resume"]);
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
 }
+
+/// gzip-compressed JSONL (a `.jsonl.gz` feed, or gzip on stdin) is read as the plain file; a
+/// file cut short keeps its whole lines, and names where it breaks off, without hanging.
+#[test]
+fn gzip_jsonl_reads_as_the_plain_file() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("feed.jsonl");
+    write_jsonl(&plain, &generated_articles(12));
+    let gz = dir.path().join("feed.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+    let packed = enc.finish().unwrap();
+    std::fs::write(&gz, &packed).unwrap();
+    let want = annotate_ok(&plain, &dir.path().join("plain.out.jsonl"), &[]);
+    let got = annotate_ok(&gz, &dir.path().join("gz.out.jsonl"), &[]);
+    assert_eq!(got, want);
+    // On stdin.
+    let mut child = newslens()
+        .args(["annotate", "-", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&packed).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines, want);
+    // Cut short: the lines before the cut are annotated, the break is named, exit code 3.
+    let cut = dir.path().join("cut.jsonl.gz");
+    std::fs::write(&cut, &packed[..packed.len() / 2]).unwrap();
+    let out = dir.path().join("cut.out.jsonl");
+    let o = annotate_to(&cut, &out, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the rest of the file is not read"),
+        "{}",
+        stderr(&o)
+    );
+    let kept = read_jsonl(&out);
+    assert!(!kept.is_empty() && kept.len() < want.len());
+    assert_eq!(kept[..], want[..kept.len()]);
+}

@@ -505,6 +505,24 @@ fn a_by_field_that_no_article_has_is_said_with_the_fields_there_are() {
 }
 
 #[test]
+fn gzip_annotations_report_as_the_plain_file() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixture(dir.path());
+    let parts = dir.path().join("parts");
+    std::fs::create_dir_all(&parts).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&std::fs::read(&path).unwrap()).unwrap();
+    std::fs::write(parts.join("part-00000.jsonl.gz"), enc.finish().unwrap()).unwrap();
+    let (plain, _) = report_json(&path, &[]);
+    // The folder's .jsonl.gz part is read, as a .jsonl one would be.
+    let (packed, _) = report_json(&parts, &[]);
+    assert_eq!(packed["articles"], 3);
+    assert_eq!(packed["groups"], plain["groups"]);
+    assert_eq!(packed["entities"], plain["entities"]);
+}
+
+#[test]
 fn coverage_and_differences_beyond_chance() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ann.jsonl");

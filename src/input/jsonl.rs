@@ -9,17 +9,24 @@ use super::{check_text, Article, Articles, InputError, Meta};
 /// Reads JSONL from `reader`; `name` is used in messages.
 pub fn read(reader: Box<dyn BufRead + Send>, name: String) -> Articles {
     let mut lines = reader.split(b'\n').enumerate();
+    let mut broken = false;
     Box::new(std::iter::from_fn(move || loop {
+        if broken {
+            return None;
+        }
         let (n, line) = lines.next()?;
         let line_no = n + 1;
         let bytes = match line {
             Ok(b) => b,
             Err(e) => {
+                // A stream that fails (a corrupt or cut gzip file, a disk error) fails again:
+                // what came before stands, the rest is not read.
+                broken = true;
                 return Some(Err(InputError::new(
                     &name,
                     Some(line_no),
-                    format!("read error: {e}"),
-                )))
+                    format!("read error: {e}; the rest of the file is not read"),
+                )));
             }
         };
         let Ok(text) = std::str::from_utf8(&bytes) else {

@@ -5,6 +5,7 @@ mod jsonl;
 mod txt;
 
 use std::collections::BTreeMap;
+use std::io::BufRead;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -90,10 +91,9 @@ pub type Articles = Box<dyn Iterator<Item = Result<Article, InputError>> + Send>
 pub fn open(path: &Path) -> Result<Articles, InputError> {
     let name = path.display().to_string();
     if name == "-" {
-        return Ok(jsonl::read(
-            Box::new(std::io::BufReader::new(std::io::stdin())),
-            "<stdin>".into(),
-        ));
+        let stdin = lines(std::io::stdin())
+            .map_err(|e| InputError::new("<stdin>", None, format!("cannot read: {e}")))?;
+        return Ok(jsonl::read(stdin, "<stdin>".into()));
     }
     let meta = std::fs::metadata(path).map_err(|e| {
         InputError::new(
@@ -124,8 +124,20 @@ pub fn open(path: &Path) -> Result<Articles, InputError> {
         ))));
     }
     let file = std::fs::File::open(path)
+        .and_then(lines)
         .map_err(|e| InputError::new(&name, None, format!("cannot open: {e}")))?;
-    Ok(jsonl::read(Box::new(std::io::BufReader::new(file)), name))
+    Ok(jsonl::read(file, name))
+}
+
+/// A JSONL stream read line by line; gzip (`.jsonl.gz`, or gzip on stdin: its first two bytes
+/// are 1f 8b) is unpacked as it is read.
+pub fn lines(raw: impl std::io::Read + Send + 'static) -> std::io::Result<Box<dyn BufRead + Send>> {
+    let mut raw = std::io::BufReader::new(raw);
+    if raw.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
+        let unpacked = flate2::read::MultiGzDecoder::new(raw);
+        return Ok(Box::new(std::io::BufReader::new(unpacked)));
+    }
+    Ok(Box::new(raw))
 }
 
 /// Checks what every article needs, whatever its reader.
@@ -180,14 +192,13 @@ pub fn count(path: &Path) -> Option<u64> {
         return Some(1);
     }
     let f = std::fs::File::open(path).ok()?;
-    use std::io::BufRead;
     Some(
-        std::io::BufReader::new(f)
+        lines(f)
+            .ok()?
             .split(b'\n')
-            .filter(|l| {
-                l.as_ref()
-                    .is_ok_and(|l| !l.iter().all(u8::is_ascii_whitespace))
-            })
+            // A stream that fails once fails again (a cut gzip file): count up to there.
+            .map_while(Result::ok)
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
             .count() as u64,
     )
 }

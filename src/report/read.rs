@@ -13,8 +13,8 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// Files as given; a folder stands for every `.jsonl` file in it (not `*.rejects.jsonl`), in
-    /// name order, e.g. the part files of a sharded run.
+    /// Files as given; a folder stands for every `.jsonl` and `.jsonl.gz` file in it (not
+    /// `*.rejects.jsonl`), in name order, e.g. the part files of a sharded run.
     pub fn new(paths: &[PathBuf]) -> Result<Self, String> {
         let mut files = Vec::new();
         for p in paths {
@@ -23,8 +23,9 @@ impl Inputs {
                     .map_err(|e| format!("{}: cannot list: {e}", p.display()))?
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|f| {
-                        f.extension().is_some_and(|x| x == "jsonl")
-                            && !f.to_string_lossy().ends_with(".rejects.jsonl")
+                        let name = f.to_string_lossy();
+                        (name.ends_with(".jsonl") || name.ends_with(".jsonl.gz"))
+                            && !name.ends_with(".rejects.jsonl")
                     })
                     .collect();
                 inside.sort();
@@ -95,19 +96,28 @@ fn each_in(
     f: &mut dyn FnMut(&Annotation) -> Result<(), String>,
     bad: &mut dyn FnMut(String),
 ) -> Result<usize, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    let file = std::fs::File::open(path)
+        .and_then(crate::input::lines)
+        .map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
     let mut n = 0;
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+    for (i, line) in file.split(b'\n').enumerate() {
         let at = format!("{}:{}", path.display(), i + 1);
         let line = match line {
-            Ok(line) => line,
-            // The bad bytes are consumed with their line: the next line reads as usual.
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                bad(format!("{at}: not UTF-8"));
-                continue;
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(line) => line,
+                Err(_) => {
+                    bad(format!("{at}: not UTF-8"));
+                    continue;
+                }
+            },
+            // A stream that fails (a cut gzip file, a disk error) fails again: what came before
+            // stands, the rest of the file is left out.
+            Err(e) => {
+                bad(format!(
+                    "{at}: read error: {e}; the rest of the file is left out"
+                ));
+                break;
             }
-            Err(e) => return Err(format!("{at}: {e}")),
         };
         if line.trim().is_empty() {
             continue;
