@@ -448,14 +448,7 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let feed = dir.path().join("feed.jsonl");
     write_jsonl(&feed, &generated_articles(20));
-    let mut child = newslens()
-        .args(["annotate", feed.to_str().unwrap(), "--quiet"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let o = child.wait_with_output().unwrap();
+    let o = run_into_closed_pipe(&["annotate", feed.to_str().unwrap(), "--quiet"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stderr(&o), "", "no error for a closed pipe");
 }

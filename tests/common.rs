@@ -21,6 +21,18 @@ pub fn run(args: &[&str]) -> Output {
     newslens().args(args).output().expect("newslens runs")
 }
 
+/// `newslens ARGS` whose stdout reader has gone before the first line (`... | head`).
+pub fn run_into_closed_pipe(args: &[&str]) -> Output {
+    let mut child = newslens()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("newslens runs");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("newslens ends")
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

@@ -440,14 +440,7 @@ fn eval_into_a_closed_pipe_ends_quietly() {
         if json {
             args.push("--json");
         }
-        let mut child = newslens()
-            .args(&args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        drop(child.stdout.take());
-        let o = child.wait_with_output().unwrap();
+        let o = run_into_closed_pipe(&args);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert_eq!(stderr(&o), "", "no panic, no error for a closed pipe");
     }
