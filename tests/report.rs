@@ -450,6 +450,14 @@ fn lines_that_are_not_annotations_are_named_and_left_out() {
     assert_eq!(clean["unreadable"], json!([]));
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("4 input line(s) are not annotations"));
+    // -o naming a file, not a folder: said so, and the file is left as it was.
+    let o = run(&["report", bad.to_str().unwrap(), "-o", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is a file; -o takes a folder"),
+        "{}",
+        stderr(&o)
+    );
     // Only lines that are not annotations: nothing readable means an error, naming the first.
     let none = dir.path().join("none.jsonl");
     std::fs::write(&none, "garbage\n").unwrap();

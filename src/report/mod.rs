@@ -216,6 +216,13 @@ pub fn run(
     progress: &dyn Fn(u8, u64),
 ) -> Result<Outcome, String> {
     let inputs = Inputs::new(inputs)?;
+    if dir.is_file() {
+        return Err(format!(
+            "{}: is a file; -o takes a folder, which gets index.html, report.md, report.json and \
+             the tables",
+            dir.display()
+        ));
+    }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
     let mut tables = tables::Tables::create(
         dir,
