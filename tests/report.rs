@@ -451,8 +451,10 @@ fn lines_that_are_not_annotations_are_named_and_left_out() {
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("4 input line(s) are not annotations"));
     // -o naming a file, not a folder: said so, and the file is left as it was.
+    let before = std::fs::read(&bad).unwrap();
     let o = run(&["report", bad.to_str().unwrap(), "-o", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read(&bad).unwrap(), before);
     assert!(
         stderr(&o).contains("is a file; -o takes a folder"),
         "{}",
