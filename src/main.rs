@@ -170,13 +170,9 @@ fn annotate(mut args: AnnotateArgs) -> Result<ExitCode> {
         None => (Writer::stdout(), Resume::default()),
     };
     let ours = pipeline.run_meta();
-    let others: usize = resume
-        .made_by
-        .iter()
-        .filter(|(m, _)| *m != ours)
-        .map(|(_, n)| n)
-        .sum();
-    if let Some((other, _)) = resume.made_by.iter().find(|(m, _)| *m != ours) {
+    let other: Vec<_> = resume.made_by.iter().filter(|(m, _)| *m != ours).collect();
+    if let Some((first, _)) = other.first() {
+        let others: usize = other.iter().map(|(_, n)| n).sum();
         let name = |m: &newslens::schema::RunMeta| {
             let t = m.models.targeted.as_deref().unwrap_or("-");
             format!(
@@ -188,7 +184,7 @@ fn annotate(mut args: AnnotateArgs) -> Result<ExitCode> {
             "newslens: warning: {others} record(s) already in the output were made with other \
              models or settings ({}; this run: {}); they are kept as they are: annotate into a \
              new file for one set of models throughout",
-            name(other),
+            name(first),
             name(&ours)
         );
     }
@@ -364,23 +360,17 @@ fn report(args: ReportArgs) -> Result<ExitCode> {
     let outcome = report::run(&args.input, &opts, &args.output, &formats, &tick)
         .map_err(anyhow::Error::msg)?;
     bar.finish_and_clear();
-    for u in &outcome.unreadable {
-        eprintln!("newslens: skipped: {u}");
-    }
+    let code = skipped_lines(
+        &outcome.unreadable,
+        "input line(s) are not annotations and were left out of the report",
+    );
     for w in outcome.written {
         eprintln!("newslens: wrote {w}");
     }
     for w in &outcome.warnings {
         eprintln!("newslens: warning: {w}");
     }
-    if outcome.unreadable.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    eprintln!(
-        "newslens: {} input line(s) are not annotations and were left out of the report",
-        outcome.unreadable.len()
-    );
-    Ok(ExitCode::from(EXIT_REJECTS))
+    Ok(code)
 }
 
 /// One row per label: precision, recall, F1, support.
@@ -410,20 +400,21 @@ fn print_per_label(
     Ok(())
 }
 
-/// Names the gold lines an eval left out on stderr: exit code 3 when there are any.
-fn skipped_lines(skipped: &[String]) -> ExitCode {
+/// Names on stderr the input lines a report or an eval left out, then how many (`summary`):
+/// exit code 3 when there are any.
+fn skipped_lines(skipped: &[String], summary: &str) -> ExitCode {
     for s in skipped {
         eprintln!("newslens: skipped: {s}");
     }
     if skipped.is_empty() {
         return ExitCode::SUCCESS;
     }
-    eprintln!(
-        "newslens: {} gold line(s) could not be read and are not in the scores",
-        skipped.len()
-    );
+    eprintln!("newslens: {} {summary}", skipped.len());
     ExitCode::from(EXIT_REJECTS)
 }
+
+/// What [`skipped_lines`] says of the gold lines an eval left out.
+const GOLD_SKIPPED: &str = "gold line(s) could not be read and are not in the scores";
 
 /// Exit code 3 when some gold lines could not be read (the scores cover the rest).
 fn eval(what: EvalCommand) -> Result<ExitCode> {
@@ -439,7 +430,7 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
             let r = newslens::eval::eval_ner(&pipeline, &file).map_err(anyhow::Error::msg)?;
             if json {
                 print_json(&r)?;
-                return Ok(skipped_lines(&r.skipped));
+                return Ok(skipped_lines(&r.skipped, GOLD_SKIPPED));
             }
             writeln!(
                 std::io::stdout(),
@@ -459,13 +450,13 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
                 r.recall,
                 r.f1
             )?;
-            Ok(skipped_lines(&r.skipped))
+            Ok(skipped_lines(&r.skipped, GOLD_SKIPPED))
         }
         EvalCommand::Sentiment { file, json, .. } => {
             let r = newslens::eval::eval_sentiment(&pipeline, &file).map_err(anyhow::Error::msg)?;
             if json {
                 print_json(&r)?;
-                return Ok(skipped_lines(&r.skipped));
+                return Ok(skipped_lines(&r.skipped, GOLD_SKIPPED));
             }
             writeln!(
                 std::io::stdout(),
@@ -483,7 +474,7 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
                 r.accuracy,
                 r.macro_f1
             )?;
-            Ok(skipped_lines(&r.skipped))
+            Ok(skipped_lines(&r.skipped, GOLD_SKIPPED))
         }
         EvalCommand::Targeted {
             file,
@@ -499,7 +490,7 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
                 .map_err(anyhow::Error::msg)?;
             if json {
                 print_json(&r)?;
-                return Ok(skipped_lines(&r.skipped));
+                return Ok(skipped_lines(&r.skipped, GOLD_SKIPPED));
             }
             writeln!(
                 std::io::stdout(),
@@ -518,7 +509,7 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
                     m.examples, m.accuracy, m.macro_f1
                 )?;
             }
-            Ok(skipped_lines(&r.skipped))
+            Ok(skipped_lines(&r.skipped, GOLD_SKIPPED))
         }
         EvalCommand::Document {
             file,
@@ -534,7 +525,7 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
                 .map_err(anyhow::Error::msg)?;
             if json {
                 print_json(&r)?;
-                return Ok(skipped_lines(&r.skipped));
+                return Ok(skipped_lines(&r.skipped, GOLD_SKIPPED));
             }
             writeln!(
                 std::io::stdout(),
@@ -555,7 +546,7 @@ fn eval(what: EvalCommand) -> Result<ExitCode> {
                 r.majority.macro_f1,
                 r.majority.accuracy
             )?;
-            Ok(skipped_lines(&r.skipped))
+            Ok(skipped_lines(&r.skipped, GOLD_SKIPPED))
         }
     }
 }
